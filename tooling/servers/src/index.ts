@@ -1,0 +1,11 @@
+export { RedisServer, startRedisServers } from './redis.js';
+export type { RedisServerOptions } from './redis.js';
+export { EtcdCluster, EtcdMember } from './etcd.js';
+export type { EtcdClusterOptions } from './etcd.js';
+export { ServerGroup, SERVER_ACTIONS } from './group.js';
+export type { ServerNeeds, ServerGroupInfo, ServerAction } from './group.js';
+export { ServerManager } from './control.js';
+export { cleanupSync } from './cleanup.js';
+export { freePort, LOOPBACK } from './net.js';
+export { MissingServerBinaryError, ServerStartError, isMissingServerBinaryError, INSTALL_HINT } from './errors.js';
+export type { ServerState } from './process.js';
