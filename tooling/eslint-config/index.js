@@ -24,7 +24,7 @@ export function bulwarkEslintConfig(tsconfigRootDir, options = {}) {
         '**/*.mjs',
         '**/*.cjs',
         '**/*.d.ts',
-        'vitest.config.ts',
+        '**/vitest.config.ts',
         ...(options.extraIgnores ?? []),
       ],
     },

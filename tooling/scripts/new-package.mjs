@@ -2,7 +2,7 @@
 // Creates packages/<name> from the Bulwark package template:
 //   node tooling/scripts/new-package.mjs <name> "<one-line description>" [--servers redis,etcd]
 // It never overwrites an existing file.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -37,7 +37,7 @@ const files = {
       repository: { type: 'git', url: 'git+https://github.com/bulwark-js/bulwark.git', directory: `packages/${name}` },
       publishConfig: { access: 'public' },
       scripts: {
-        build: 'tsc -p tsconfig.build.json',
+        build: 'rm -rf dist && tsc -p tsconfig.build.json',
         test: 'vitest run',
         typecheck: 'tsc --noEmit',
         lint: 'eslint .',
@@ -64,6 +64,7 @@ const files = {
 };
 
 mkdirSync(join(dir, 'src'), { recursive: true });
+files['LICENSE'] = readFileSync(join(root, 'LICENSE'), 'utf8');
 for (const [file, content] of Object.entries(files)) {
   const path = join(dir, file);
   if (existsSync(path)) {

@@ -92,7 +92,7 @@ async function measureFn(fn: () => unknown, durationMs: number): Promise<RoundSa
   // Detect async once.
   const probe = fn();
   const isAsync = probe !== null && typeof probe === 'object' && typeof (probe as { then?: unknown }).then === 'function';
-  if (isAsync) await probe;
+  if (isAsync) await (probe as PromiseLike<unknown>);
   let batch = 1;
   // Calibrate the batch size so a batch takes ~1 ms (timer overhead stays negligible).
   for (;;) {

@@ -65,7 +65,7 @@ export class EtcdMember {
       '--logger=zap',
       '--log-level=warn',
     ];
-    const child = spawnLogged(this.cluster.bin, args, this.logFile);
+    const child = spawnLogged(this.cluster.bin, args, this.logFile, this.cluster.root);
     this.#child = child;
     this.#state = 'running';
     const deadline = Date.now() + (o.startTimeoutMs ?? 30_000);

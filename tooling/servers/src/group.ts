@@ -1,5 +1,5 @@
 import { EtcdCluster, type EtcdClusterOptions } from './etcd.js';
-import { RedisServer, startRedisServers } from './redis.js';
+import { startRedisServers, type RedisServer } from './redis.js';
 
 export interface ServerNeeds {
   /** Independent Redis masters to start (0 = none). */

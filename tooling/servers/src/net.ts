@@ -1,10 +1,12 @@
 import { createServer, connect } from 'node:net';
-import { mkdtempSync, existsSync, accessSync, constants } from 'node:fs';
+import { mkdtempSync, existsSync, accessSync, constants, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { trackDir } from './cleanup.js';
+import { reapStaleDirs, trackDir } from './cleanup.js';
 
 export const LOOPBACK = '127.0.0.1';
+export const OWNER_FILE = '.owner';
+export const PIDS_FILE = '.pids';
 
 /** Asks the kernel for a free loopback port. A race with another process is possible; callers retry. */
 export function freePort(): Promise<number> {
@@ -45,7 +47,11 @@ export function sleep(ms: number): Promise<void> {
 /** A tracked temp dir, on tmpfs (/dev/shm) when available so fsync-heavy etcd stays fast. */
 export function makeTempDir(prefix: string): string {
   const base = process.env['BULWARK_SERVERS_TMPDIR'] ?? preferredBase();
+  reapStaleDirs(base);
   const dir = mkdtempSync(join(base, `bulwark-${prefix}-`));
+  // The owner's pid lets a later run reap this dir (and its servers) if this
+  // process dies by SIGKILL, which no in-process hook can handle.
+  writeFileSync(join(dir, OWNER_FILE), String(process.pid));
   trackDir(dir);
   return dir;
 }

@@ -5,11 +5,11 @@ import { trackChild } from './cleanup.js';
 export type ServerState = 'running' | 'paused' | 'stopped';
 
 /** Spawns a server with its output appended to a log file, tracked for cleanup. */
-export function spawnLogged(bin: string, args: readonly string[], logFile: string): ChildProcess {
+export function spawnLogged(bin: string, args: readonly string[], logFile: string, dir: string): ChildProcess {
   const fd = openSync(logFile, 'a');
   try {
     const child = spawn(bin, args, { stdio: ['ignore', fd, fd], detached: false });
-    trackChild(child);
+    trackChild(child, dir);
     // A spawn failure (ENOENT, EACCES) surfaces as an 'error' event; keep it from crashing the process.
     child.on('error', () => undefined);
     return child;

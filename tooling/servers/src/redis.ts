@@ -70,7 +70,7 @@ export class RedisServer {
       '--loglevel', 'warning',
       ...(this.options.extraArgs ?? []),
     ];
-    const child = spawnLogged(this.bin, args, this.logFile);
+    const child = spawnLogged(this.bin, args, this.logFile, this.dir);
     this.#child = child;
     this.#state = 'running';
     const deadline = Date.now() + (this.options.startTimeoutMs ?? 15_000);

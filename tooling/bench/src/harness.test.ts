@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { caseLabel, formatNs, formatTask, median, quantile, runTask } from './harness.js';
+
+describe('statistics', () => {
+  it('takes nearest-rank quantiles of sorted samples', () => {
+    const sorted = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect(quantile(sorted, 0.5)).toBe(50);
+    expect(quantile(sorted, 0.99)).toBe(99);
+    expect(quantile(sorted, 1)).toBe(100);
+    expect(quantile([], 0.5)).toBeNaN();
+  });
+
+  it('computes the median without mutating its input', () => {
+    const values = [5, 1, 3];
+    expect(median(values)).toBe(3);
+    expect(values).toEqual([5, 1, 3]);
+  });
+
+  it('formats durations with sensible units', () => {
+    expect(formatNs(12.345)).toBe('12.3 ns');
+    expect(formatNs(2_500)).toBe('2.50 µs');
+    expect(formatNs(3_000_000)).toBe('3.00 ms');
+  });
+});
+
+describe('runTask', () => {
+  it('measures every case, interleaved, and reports the ratio to bulwark', async () => {
+    let fast = 0;
+    let slow = 0;
+    const result = await runTask({
+      name: 'toy',
+      rounds: 2,
+      durationMs: 20,
+      cases: [
+        { library: 'bulwark', fn: () => fast++ },
+        {
+          library: 'peer',
+          variant: 'slow',
+          fn: () => {
+            let x = 0;
+            for (let i = 0; i < 2_000; i++) x += i;
+            slow += x > 0 ? 1 : 0;
+          },
+        },
+      ],
+    });
+    expect(result.cases).toHaveLength(2);
+    expect(fast).toBeGreaterThan(0);
+    expect(slow).toBeGreaterThan(0);
+    const [ours, peer] = result.cases;
+    expect(ours!.ratioToBulwark).toBe(1);
+    expect(peer!.rounds).toHaveLength(2);
+    expect(peer!.p99Of).toBe('batch-mean');
+    expect(formatTask(result)).toContain('peer (slow)');
+  });
+
+  it('uses per-operation latencies for custom workloads and runs setup/teardown once', async () => {
+    const calls: string[] = [];
+    const result = await runTask({
+      name: 'custom',
+      rounds: 1,
+      durationMs: 5,
+      cases: [
+        {
+          library: 'bulwark',
+          setup: () => calls.push('setup'),
+          teardown: () => calls.push('teardown'),
+          run: () => Promise.resolve({ ops: 10, latenciesNs: [100, 200, 300] }),
+        },
+      ],
+    });
+    expect(calls).toEqual(['setup', 'teardown']);
+    expect(result.cases[0]!.p99Of).toBe('operation');
+    expect(result.cases[0]!.p99NsPerOp).toBe(300);
+    expect(result.cases[0]!.totalOps).toBe(10);
+  });
+
+  it('labels variants', () => {
+    expect(caseLabel({ library: 'opossum' })).toBe('opossum');
+    expect(caseLabel({ library: 'bulwark', variant: 'stackless' })).toBe('bulwark (stackless)');
+  });
+});
