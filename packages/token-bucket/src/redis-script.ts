@@ -1,0 +1,173 @@
+// The Lua script behind RedisTokenBucket: the formulas of bucket.ts, run
+// atomically inside Redis with Redis's own clock (TIME; Redis 7 replicates
+// script effects, so TIME is allowed). One key per call: a hash holding, per
+// policy i, fields a<i> (anchor, ms) and o<i> (tokens owed), so all policies are
+// checked and charged all-or-nothing and ioredis Cluster routes the call to
+// one slot. emptyAt = anchor + owed · msPerToken, as in bucket.ts.
+//
+// KEYS[1]  the bucket key
+// ARGV[1]  mode: 't' try, 'r' reserve (delay up to ARGV[3] ms, or 'inf'), 'c' cancel
+// ARGV[2]  n
+// ARGV[3]  'r': max delay in ms or 'inf'; 'c': the reservation's act-at time (Redis ms)
+// ARGV[4]  policy count P, then per policy: capacity, msPerToken, initialTokens
+// ARGV[5 + 3P ..]  'c' only: anchor and owed of each policy right after the reservation
+//
+// Returns { allowed (1/0), remaining, retryAfterMs, resetMs } and, for 'r', nowMs and
+// anchor_1, owed_1, …; fractional numbers as strings (Redis truncates Lua numbers).
+export const TOKEN_BUCKET_LUA = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local mode = ARGV[1]
+local n = tonumber(ARGV[2])
+local count = tonumber(ARGV[4])
+local eps = 1e-6
+local stored = {}
+local raw = redis.call('GET', KEYS[1])
+if raw then
+  for x in string.gmatch(raw, '%S+') do stored[#stored + 1] = tonumber(x) end
+end
+-- a value written for other policies starts afresh
+if #stored ~= 2 * count then stored = {} end
+local caps, mpts = {}, {}
+local curA, curO, baseA, baseO = {}, {}, {}, {}
+local fresh = false
+local limit, wait = math.huge, 0
+for i = 1, count do
+  local cap = tonumber(ARGV[5 + (i - 1) * 3])
+  local mpt = tonumber(ARGV[6 + (i - 1) * 3])
+  local initial = tonumber(ARGV[7 + (i - 1) * 3])
+  caps[i], mpts[i] = cap, mpt
+  local a, o = stored[2 * i - 1], stored[2 * i]
+  if a == nil or o == nil then
+    a, o = now, -initial
+    if initial < cap then fresh = true end
+  end
+  curA[i], curO[i] = a, o
+  if a + o * mpt <= now - cap * mpt + eps then
+    baseA[i], baseO[i] = now, -cap
+  else
+    baseA[i], baseO[i] = a, o
+  end
+  local after = baseA[i] + (baseO[i] + n) * mpt
+  if after - now > wait then wait = after - now end
+  if cap < limit then limit = cap end
+end
+
+local function fmt(x) return string.format('%.17g', x) end
+
+local function finish(allowed, A, O, withState)
+  local out = { allowed, 0, '0', '0' }
+  local remaining, reset = math.huge, 0
+  for i = 1, count do
+    local e = A[i] + O[i] * mpts[i]
+    local tokens = (now - e) / mpts[i]
+    if tokens > caps[i] then tokens = caps[i] end
+    if tokens < remaining then remaining = tokens end
+    local untilFull = e + caps[i] * mpts[i] - now
+    if untilFull > reset then reset = untilFull end
+    if withState then
+      out[4 + 2 * i] = fmt(A[i])
+      out[5 + 2 * i] = fmt(O[i])
+    end
+  end
+  if withState then out[5] = fmt(now) end
+  if remaining < 0 then remaining = 0 end
+  out[2] = math.floor(remaining + 1e-9)
+  out[4] = string.format('%.3f', reset)
+  return out, reset
+end
+
+local function write(A, O, reset)
+  local parts = {}
+  for i = 1, count do
+    parts[2 * i - 1] = fmt(A[i])
+    parts[2 * i] = fmt(O[i])
+  end
+  redis.call('SET', KEYS[1], table.concat(parts, ' '), 'PX', math.ceil(reset) + 1000)
+end
+
+if mode == 'c' then
+  -- Go's rule: no refund once the reservation came due; otherwise n minus what
+  -- later takes drew after it (only comparable while the anchor is unchanged).
+  if now > tonumber(ARGV[3]) or raw == false then
+    return (finish(0, baseA, baseO))
+  end
+  local O = {}
+  for i = 1, count do
+    local resA = tonumber(ARGV[5 + count * 3 + 2 * (i - 1)])
+    local resO = tonumber(ARGV[6 + count * 3 + 2 * (i - 1)])
+    local refund = 0
+    if resA == curA[i] then
+      local later = curO[i] - resO
+      if later < 0 then later = 0 end
+      refund = n - later
+      if refund < 0 then refund = 0 end
+    end
+    O[i] = curO[i] - refund
+  end
+  local out, reset = finish(1, curA, O)
+  write(curA, O, reset)
+  return out
+end
+
+if wait <= eps or (mode == 'r' and (ARGV[3] == 'inf' or wait <= tonumber(ARGV[3]) + eps)) then
+  local O = {}
+  for i = 1, count do O[i] = baseO[i] + n end
+  local out, reset = finish(1, baseA, O, mode == 'r')
+  if mode == 'r' then out[3] = string.format('%.3f', wait) end
+  write(baseA, O, reset)
+  return out
+end
+local out, reset = finish(0, baseA, baseO)
+out[3] = string.format('%.3f', wait)
+-- a bucket first seen with initialTokens < capacity starts counting now
+if fresh then write(curA, curO, reset) end
+return out
+`;
+
+/**
+ * `tryTake` with a single policy, the common case: the same rules and storage
+ * ("anchor owed") as TOKEN_BUCKET_LUA, written straight-line so a decision
+ * costs little more than its TIME + GET (+ SET … PX).
+ *
+ * KEYS[1] the bucket key; ARGV: n, capacity, msPerToken, initialTokens.
+ * Returns { allowed (1/0), remaining, retryAfterMs, resetMs }.
+ */
+export const TOKEN_BUCKET_TRY_LUA = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local n = tonumber(ARGV[1])
+local cap = tonumber(ARGV[2])
+local mpt = tonumber(ARGV[3])
+local initial = tonumber(ARGV[4])
+local raw = redis.call('GET', KEYS[1])
+local a, o
+if raw then
+  local space = string.find(raw, ' ', 1, true)
+  if space then
+    a = tonumber(string.sub(raw, 1, space - 1))
+    o = tonumber(string.sub(raw, space + 1))
+  end
+end
+local fresh = false
+if a == nil or o == nil then
+  a, o = now, -initial
+  fresh = initial < cap
+end
+local fill = cap * mpt
+if a + o * mpt <= now - fill + 1e-6 then a, o = now, -cap end
+local after = a + (o + n) * mpt
+if after <= now + 1e-6 then
+  local reset = after + fill - now
+  redis.call('SET', KEYS[1], string.format('%.17g %.17g', a, o + n), 'PX', math.ceil(reset) + 1000)
+  local left = (now - after) / mpt
+  if left < 0 then left = 0 end
+  return { 1, math.floor(left + 1e-9), '0', string.format('%.3f', reset) }
+end
+local e = a + o * mpt
+local reset = e + fill - now
+if fresh then redis.call('SET', KEYS[1], string.format('%.17g %.17g', a, o), 'PX', math.ceil(reset) + 1000) end
+local left = (now - e) / mpt
+if left < 0 then left = 0 end
+return { 0, math.floor(left + 1e-9), string.format('%.3f', after - now), string.format('%.3f', reset) }
+`;

@@ -1,0 +1,257 @@
+import type { Cluster, Redis } from 'ioredis';
+import { bucketConfig, checkCount, type BucketConfig, type BucketOptions } from './bucket.js';
+import { InvalidArgumentError, LimiterClosedError, WaitExceedsDeadlineError } from './errors.js';
+import { TOKEN_BUCKET_LUA, TOKEN_BUCKET_TRY_LUA } from './redis-script.js';
+import {
+  DeadlineQueue,
+  asStoreError,
+  boundedCall,
+  decideOnStoreError,
+  emitStoreError,
+  sleep,
+  validateRedisClient,
+  validateStorePolicy,
+  validateStoreTimeout,
+  type StoreErrorPolicy,
+} from './store.js';
+import { parseTakeArguments } from './token-bucket.js';
+import type { Clock, RateLimitResult, RedisCallOptions, StoreErrorEvent, TakeOptions, TakeResult } from './types.js';
+
+export interface RedisTokenBucketOptions extends Partial<BucketOptions> {
+  /** An ioredis client or Cluster. Set `enableOfflineQueue: false` (or a `commandTimeout`) so calls fail fast while Redis is down. */
+  client: Redis | Cluster;
+  /**
+   * Several policies checked and charged all-or-nothing in one script, e.g.
+   * `[{ capacity: 10, refillRate: 10 }, { capacity: 1000, refillRate: 1000, intervalMs: 3_600_000 }]`.
+   * Give either this or the single-policy fields (capacity, refillRate, …).
+   */
+  policies?: readonly BucketOptions[];
+  /** Key prefix. Default `'bulwark:tb:'`. */
+  prefix?: string;
+  /** What a call decides when Redis fails or times out. Default `'throw'` (StoreUnavailableError). */
+  onStoreError?: StoreErrorPolicy;
+  /** How long one call waits for Redis before it counts as a store error. Default 1000 ms. */
+  timeoutMs?: number;
+  /** Client-side time, used only to report `waitedMs`; decisions use Redis `TIME`. */
+  clock?: Clock;
+}
+
+/** A reservation held in Redis; `cancel()` gives the tokens back unless it already came due. */
+export interface RedisReservation {
+  readonly delayMs: number;
+  cancel(options?: RedisCallOptions): Promise<void>;
+}
+
+export interface RedisTokenBucketEvents {
+  /** Redis failed or timed out; `onStoreError` decided the call. */
+  storeError: StoreErrorEvent;
+}
+
+type ScriptCommand = (key: string, ...args: string[]) => Promise<unknown>;
+
+const COMMAND_NAME = 'bulwarkTokenBucketV1';
+const TRY_COMMAND_NAME = 'bulwarkTokenBucketTryV1';
+const performanceClock: Clock = { now: () => performance.now() };
+
+/**
+ * A token bucket per key kept in Redis: each decision is one EVALSHA (falling
+ * back to EVAL on NOSCRIPT) of a script that reads Redis's clock, so client
+ * clocks cannot over-admit, and sets a PEXPIRE so idle keys vanish.
+ */
+export class RedisTokenBucket {
+  readonly policies: readonly BucketConfig[];
+  readonly #client: Redis | Cluster;
+  readonly #prefix: string;
+  readonly #onStoreError: StoreErrorPolicy;
+  readonly #deadlines: DeadlineQueue;
+  readonly #clock: Clock;
+  readonly #policyArgs: string[];
+  readonly #limit: number;
+  /** Arguments of the single-policy fast script (undefined with several policies). */
+  readonly #tryArgs: string[] | undefined;
+  readonly #waiters = new Set<(error: Error) => void>();
+  readonly #storeErrorListeners = new Set<(event: RedisTokenBucketEvents['storeError']) => void>();
+  #closed = false;
+
+  constructor(options: RedisTokenBucketOptions) {
+    if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options must be an object');
+    this.#client = validateRedisClient(options.client);
+    const policies: readonly BucketOptions[] | undefined = options.policies;
+    if (policies !== undefined) {
+      if (!Array.isArray(policies) || policies.length === 0) {
+        throw new InvalidArgumentError('policies must be a non-empty array');
+      }
+      if (options.capacity !== undefined || options.refillRate !== undefined) {
+        throw new InvalidArgumentError('give either policies or capacity/refillRate, not both');
+      }
+      this.policies = policies.map((policy: BucketOptions, i: number) => bucketConfig(policy, `policies[${i}].`));
+    } else {
+      const { capacity, refillRate, intervalMs, initialTokens } = options;
+      this.policies = [
+        bucketConfig({
+          capacity: capacity as number,
+          refillRate: refillRate as number,
+          ...(intervalMs === undefined ? {} : { intervalMs }),
+          ...(initialTokens === undefined ? {} : { initialTokens }),
+        }),
+      ];
+    }
+    this.#prefix = options.prefix ?? 'bulwark:tb:';
+    if (typeof this.#prefix !== 'string') throw new InvalidArgumentError('prefix must be a string');
+    this.#onStoreError = validateStorePolicy(options.onStoreError ?? 'throw');
+    this.#deadlines = new DeadlineQueue(validateStoreTimeout(options.timeoutMs));
+    this.#clock = options.clock ?? performanceClock;
+    this.#policyArgs = [String(this.policies.length)];
+    for (const p of this.policies) this.#policyArgs.push(String(p.capacity), String(p.msPerToken), String(p.initialTokens));
+    this.#limit = Math.min(...this.policies.map((p) => p.capacity));
+    this.#client.defineCommand(COMMAND_NAME, { numberOfKeys: 1, lua: TOKEN_BUCKET_LUA });
+    if (this.policies.length === 1) {
+      this.#client.defineCommand(TRY_COMMAND_NAME, { numberOfKeys: 1, lua: TOKEN_BUCKET_TRY_LUA });
+      this.#tryArgs = this.#policyArgs.slice(1);
+    }
+  }
+
+  /** Takes `n` tokens from every policy if all have them; otherwise takes nothing. One round trip. */
+  tryTake(n?: number, options?: RedisCallOptions): Promise<RateLimitResult>;
+  tryTake(key: string, n?: number, options?: RedisCallOptions): Promise<RateLimitResult>;
+  async tryTake(
+    keyOrN?: string | number,
+    nOrOptions?: number | RedisCallOptions,
+    maybeOptions?: RedisCallOptions,
+  ): Promise<RateLimitResult> {
+    const { key, count, options } = parseTakeArguments(keyOrN, nOrOptions, maybeOptions);
+    this.#checkCount(count);
+    options.signal?.throwIfAborted();
+    let reply: string[];
+    try {
+      reply =
+        this.#tryArgs === undefined
+          ? await this.#run(key, ['t', String(count), '0'], options.signal)
+          : await this.#call(TRY_COMMAND_NAME, [this.#prefix + key, String(count), ...this.#tryArgs], options.signal);
+    } catch (error) {
+      if (options.signal?.aborted === true) throw options.signal.reason;
+      this.#emitStoreError(error, key);
+      return decideOnStoreError(this.#onStoreError, error, key, count, this.#limit);
+    }
+    return this.#result(reply);
+  }
+
+  /**
+   * Takes `n` tokens now, going into debt if needed, unless the delay would
+   * exceed `maxWaitMs` (then rejects with WaitExceedsDeadlineError, nothing taken).
+   * On a store error: `'allow'` → delay 0, a fallback → its decision; otherwise StoreUnavailableError.
+   */
+  reserve(n?: number, options?: TakeOptions): Promise<RedisReservation>;
+  reserve(key: string, n?: number, options?: TakeOptions): Promise<RedisReservation>;
+  async reserve(keyOrN?: string | number, nOrOptions?: number | TakeOptions, maybeOptions?: TakeOptions): Promise<RedisReservation> {
+    const { key, count, options } = parseTakeArguments(keyOrN, nOrOptions, maybeOptions);
+    this.#checkCount(count);
+    const maxWaitMs = options.maxWaitMs ?? Number.POSITIVE_INFINITY;
+    if (!(maxWaitMs >= 0)) throw new InvalidArgumentError(`maxWaitMs must be a number >= 0, got ${String(maxWaitMs)}`);
+    if (this.#closed) throw new LimiterClosedError();
+    options.signal?.throwIfAborted();
+    let reply: string[];
+    try {
+      reply = await this.#run(key, ['r', String(count), Number.isFinite(maxWaitMs) ? String(maxWaitMs) : 'inf'], options.signal);
+    } catch (error) {
+      if (options.signal?.aborted === true) throw options.signal.reason;
+      this.#emitStoreError(error, key);
+      const decision = await decideOnStoreError(this.#onStoreError, error, key, count, this.#limit);
+      if (!decision.allowed) throw asStoreError(error);
+      return { delayMs: 0, cancel: () => Promise.resolve() };
+    }
+    const delayMs = Number(reply[2]);
+    if (reply[0] !== '1') throw new WaitExceedsDeadlineError(delayMs, maxWaitMs);
+    const actAt = Number(reply[4]) + delayMs;
+    const reserved = reply.slice(5);
+    let cancelled = false;
+    return {
+      delayMs,
+      cancel: async (cancelOptions?: RedisCallOptions) => {
+        if (cancelled) return;
+        cancelled = true;
+        await this.#run(key, ['c', String(count), String(actAt)], cancelOptions?.signal, reserved);
+      },
+    };
+  }
+
+  /**
+   * Reserves (FIFO across all processes, by Redis time) and waits until the
+   * tokens are due. Rejects at once with WaitExceedsDeadlineError when the wait
+   * would exceed `maxWaitMs`; on abort or close the tokens are given back.
+   */
+  take(n?: number, options?: TakeOptions): Promise<TakeResult>;
+  take(key: string, n?: number, options?: TakeOptions): Promise<TakeResult>;
+  async take(keyOrN?: string | number, nOrOptions?: number | TakeOptions, maybeOptions?: TakeOptions): Promise<TakeResult> {
+    const { key, count, options } = parseTakeArguments(keyOrN, nOrOptions, maybeOptions);
+    const startedAt = this.#clock.now();
+    const reservation = await this.reserve(key, count, options);
+    if (reservation.delayMs <= 0) return { waitedMs: this.#clock.now() - startedAt };
+    try {
+      await sleep(reservation.delayMs, options.signal, (cancel) => {
+        this.#waiters.add(cancel);
+        return () => this.#waiters.delete(cancel);
+      });
+    } catch (error) {
+      // Best effort: if Redis is unreachable the debt simply expires with the key.
+      await reservation.cancel().catch((cancelError: unknown) => this.#emitStoreError(cancelError, key));
+      throw error;
+    }
+    return { waitedMs: this.#clock.now() - startedAt };
+  }
+
+  on<E extends keyof RedisTokenBucketEvents>(event: E, listener: (payload: RedisTokenBucketEvents[E]) => void): () => void {
+    if (event !== 'storeError') throw new InvalidArgumentError(`unknown event ${String(event)}`);
+    this.#storeErrorListeners.add(listener);
+    return () => {
+      this.#storeErrorListeners.delete(listener);
+    };
+  }
+
+  /** Rejects waiting `take`s with LimiterClosedError (their tokens are given back). Does not close the client. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const cancel of [...this.#waiters]) cancel(new LimiterClosedError());
+    await Promise.resolve();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  toJSON(): { prefix: string; policies: readonly BucketConfig[]; waiters: number } {
+    return { prefix: this.#prefix, policies: this.policies, waiters: this.#waiters.size };
+  }
+
+  #checkCount(count: number): void {
+    for (const policy of this.policies) checkCount(policy, count);
+  }
+
+  #run(key: string, head: string[], signal: AbortSignal | undefined, tail: string[] = []): Promise<string[]> {
+    return this.#call(COMMAND_NAME, [this.#prefix + key, ...head, ...this.#policyArgs, ...tail], signal);
+  }
+
+  async #call(name: string, args: string[], signal: AbortSignal | undefined): Promise<string[]> {
+    // defineCommand (constructor) added this method: EVALSHA, falling back to EVAL on NOSCRIPT.
+    const command = (this.#client as unknown as Record<string, ScriptCommand>)[name]!;
+    const [key, ...rest] = args as [string, ...string[]];
+    const reply = await boundedCall(command.call(this.#client, key, ...rest), this.#deadlines, signal);
+    if (!Array.isArray(reply)) throw new TypeError('unexpected reply from the token-bucket script');
+    return reply.map((v) => String(v));
+  }
+
+  #result(reply: string[]): RateLimitResult {
+    const allowed = reply[0] === '1';
+    return {
+      allowed,
+      remaining: Number(reply[1]),
+      retryAfterMs: allowed ? 0 : Number(reply[2]),
+      resetMs: Number(reply[3]),
+      limit: this.#limit,
+    };
+  }
+
+  #emitStoreError(error: unknown, key: string): void {
+    emitStoreError(this.#storeErrorListeners, error, key);
+  }
+}
