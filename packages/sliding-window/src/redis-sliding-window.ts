@@ -1,0 +1,216 @@
+import type { Cluster, Redis } from 'ioredis';
+import {
+  DeadlineQueue,
+  InvalidArgumentError,
+  LimiterClosedError,
+  WaitExceedsDeadlineError,
+  boundedCall,
+  decideOnStoreError,
+  emitStoreError,
+  parseTakeArguments,
+  sleep,
+  validateRedisClient,
+  validateStorePolicy,
+  validateStoreTimeout,
+} from '@bulwark/token-bucket';
+import type {
+  Clock,
+  RateLimitResult,
+  RedisCallOptions,
+  StoreErrorEvent,
+  StoreErrorPolicy,
+  TakeOptions,
+  TakeResult,
+} from '@bulwark/token-bucket';
+import { SLIDING_LOG_LUA, WINDOW_COUNTER_LUA, WINDOW_COUNTER_TRY_LUA } from './redis-scripts.js';
+import type { SlidingWindowAlgorithm } from './types.js';
+import { checkCount, windowConfig, type WindowConfig, type WindowOptions } from './window.js';
+
+export interface RedisSlidingWindowOptions extends Partial<WindowOptions> {
+  /** An ioredis client or Cluster. Set `enableOfflineQueue: false` (or a `commandTimeout`) so calls fail fast while Redis is down. */
+  client: Redis | Cluster;
+  /** `'log'` (exact; a sorted set with one entry per admitted request) or `'counter'` (approximate; one small hash). */
+  algorithm: SlidingWindowAlgorithm;
+  /**
+   * Several policies checked and charged all-or-nothing in one script, e.g.
+   * `[{ limit: 10, windowMs: 1000 }, { limit: 1000, windowMs: 3_600_000 }]`.
+   * Give either this or `limit` + `windowMs`.
+   */
+  policies?: readonly WindowOptions[];
+  /** Key prefix. Default `'bulwark:sw:'`. */
+  prefix?: string;
+  /** What a call decides when Redis fails or times out. Default `'throw'` (StoreUnavailableError). */
+  onStoreError?: StoreErrorPolicy;
+  /** How long one call waits for Redis before it counts as a store error. Default 1000 ms. */
+  timeoutMs?: number;
+  /** Client-side time, used only to report `waitedMs` and for `take` deadlines; decisions use Redis `TIME`. */
+  clock?: Clock;
+}
+
+/** A decision taken by the script: also says when, by Redis's clock. */
+export interface RedisRateLimitResult extends RateLimitResult {
+  /** Redis `TIME` of the decision in ms (absent when `onStoreError` decided). */
+  serverTimeMs?: number;
+}
+
+export interface RedisSlidingWindowEvents {
+  /** Redis failed or timed out; `onStoreError` decided the call. */
+  storeError: StoreErrorEvent;
+}
+
+type ScriptCommand = (key: string, ...args: string[]) => Promise<unknown>;
+
+const COMMANDS = { log: 'bulwarkSlidingLogV1', counter: 'bulwarkWindowCounterV1' } as const;
+const COUNTER_TRY_COMMAND = 'bulwarkWindowCounterTryV1';
+const performanceClock: Clock = { now: () => performance.now() };
+
+/**
+ * A sliding-window limiter per key kept in Redis: each decision is one EVALSHA
+ * (falling back to EVAL on NOSCRIPT) of a script that reads Redis's clock, so
+ * client clocks cannot over-admit, and sets a PEXPIRE so idle keys vanish.
+ */
+export class RedisSlidingWindow {
+  readonly algorithm: SlidingWindowAlgorithm;
+  readonly policies: readonly WindowConfig[];
+  readonly #client: Redis | Cluster;
+  readonly #command: string;
+  readonly #prefix: string;
+  readonly #onStoreError: StoreErrorPolicy;
+  readonly #deadlines: DeadlineQueue;
+  readonly #clock: Clock;
+  readonly #policyArgs: string[];
+  readonly #commandArgs: string[];
+  readonly #limit: number;
+  readonly #waiters = new Set<(error: Error) => void>();
+  readonly #storeErrorListeners = new Set<(event: RedisSlidingWindowEvents['storeError']) => void>();
+  #closed = false;
+
+  constructor(options: RedisSlidingWindowOptions) {
+    if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options must be an object');
+    this.#client = validateRedisClient(options.client);
+    if (options.algorithm !== 'log' && options.algorithm !== 'counter') {
+      throw new InvalidArgumentError(`algorithm must be 'log' or 'counter', got ${String(options.algorithm)}`);
+    }
+    this.algorithm = options.algorithm;
+    const policies: readonly WindowOptions[] | undefined = options.policies;
+    if (policies !== undefined) {
+      if (!Array.isArray(policies) || policies.length === 0) throw new InvalidArgumentError('policies must be a non-empty array');
+      if (options.limit !== undefined || options.windowMs !== undefined) {
+        throw new InvalidArgumentError('give either policies or limit/windowMs, not both');
+      }
+      this.policies = policies.map((policy: WindowOptions, i: number) => windowConfig(policy, `policies[${i}].`));
+    } else {
+      this.policies = [windowConfig({ limit: options.limit as number, windowMs: options.windowMs as number })];
+    }
+    this.#prefix = options.prefix ?? 'bulwark:sw:';
+    if (typeof this.#prefix !== 'string') throw new InvalidArgumentError('prefix must be a string');
+    this.#onStoreError = validateStorePolicy(options.onStoreError ?? 'throw');
+    this.#deadlines = new DeadlineQueue(validateStoreTimeout(options.timeoutMs));
+    this.#clock = options.clock ?? performanceClock;
+    this.#policyArgs = [String(this.policies.length)];
+    for (const p of this.policies) this.#policyArgs.push(String(p.limit), String(p.windowMs));
+    this.#limit = Math.min(...this.policies.map((p) => p.limit));
+    if (this.algorithm === 'counter' && this.policies.length === 1) {
+      // One policy: the straight-line script (same storage format, fewer steps).
+      this.#command = COUNTER_TRY_COMMAND;
+      this.#commandArgs = this.#policyArgs.slice(1);
+      this.#client.defineCommand(this.#command, { numberOfKeys: 1, lua: WINDOW_COUNTER_TRY_LUA });
+    } else {
+      this.#command = COMMANDS[this.algorithm];
+      this.#commandArgs = this.#policyArgs;
+      this.#client.defineCommand(this.#command, {
+        numberOfKeys: 1,
+        lua: this.algorithm === 'log' ? SLIDING_LOG_LUA : WINDOW_COUNTER_LUA,
+      });
+    }
+  }
+
+  /** Admits `n` requests under every policy if all have room; otherwise records nothing. One round trip. */
+  tryTake(n?: number, options?: RedisCallOptions): Promise<RedisRateLimitResult>;
+  tryTake(key: string, n?: number, options?: RedisCallOptions): Promise<RedisRateLimitResult>;
+  async tryTake(
+    keyOrN?: string | number,
+    nOrOptions?: number | RedisCallOptions,
+    maybeOptions?: RedisCallOptions,
+  ): Promise<RedisRateLimitResult> {
+    const { key, count, options } = parseTakeArguments(keyOrN, nOrOptions, maybeOptions);
+    for (const policy of this.policies) checkCount(policy, count);
+    options.signal?.throwIfAborted();
+    let reply: unknown;
+    try {
+      const command = (this.#client as unknown as Record<string, ScriptCommand>)[this.#command]!;
+      reply = await boundedCall(
+        command.call(this.#client, this.#prefix + key, String(count), ...this.#commandArgs),
+        this.#deadlines,
+        options.signal,
+      );
+      if (!Array.isArray(reply)) throw new TypeError('unexpected reply from the sliding-window script');
+    } catch (error) {
+      if (options.signal?.aborted === true) throw options.signal.reason;
+      this.#emitStoreError(error, key);
+      return decideOnStoreError(this.#onStoreError, error, key, count, this.#limit);
+    }
+    const values = reply as unknown[];
+    const allowed = Number(values[0]) === 1;
+    return {
+      allowed,
+      remaining: Number(values[1]),
+      retryAfterMs: allowed ? 0 : Number(values[2]),
+      resetMs: Number(values[3]),
+      limit: this.#limit,
+      serverTimeMs: Number(values[4]),
+    };
+  }
+
+  /**
+   * Retries `tryTake` after each `retryAfterMs` until admitted. Rejects at once,
+   * recording nothing, with WaitExceedsDeadlineError when the next retry would
+   * fall after `maxWaitMs`. Not FIFO across processes (each retry competes anew).
+   */
+  take(n?: number, options?: TakeOptions): Promise<TakeResult>;
+  take(key: string, n?: number, options?: TakeOptions): Promise<TakeResult>;
+  async take(keyOrN?: string | number, nOrOptions?: number | TakeOptions, maybeOptions?: TakeOptions): Promise<TakeResult> {
+    const { key, count, options } = parseTakeArguments(keyOrN, nOrOptions, maybeOptions);
+    const maxWaitMs = options.maxWaitMs ?? Number.POSITIVE_INFINITY;
+    if (!(maxWaitMs >= 0)) throw new InvalidArgumentError(`maxWaitMs must be a number >= 0, got ${String(maxWaitMs)}`);
+    const startedAt = this.#clock.now();
+    for (;;) {
+      if (this.#closed) throw new LimiterClosedError();
+      const result = await this.tryTake(key, count, options.signal === undefined ? {} : { signal: options.signal });
+      if (result.allowed) return { waitedMs: this.#clock.now() - startedAt };
+      const waited = this.#clock.now() - startedAt;
+      if (waited + result.retryAfterMs > maxWaitMs) throw new WaitExceedsDeadlineError(waited + result.retryAfterMs, maxWaitMs);
+      await sleep(Math.max(1, result.retryAfterMs), options.signal, (cancel) => {
+        this.#waiters.add(cancel);
+        return () => this.#waiters.delete(cancel);
+      });
+    }
+  }
+
+  on<E extends keyof RedisSlidingWindowEvents>(event: E, listener: (payload: RedisSlidingWindowEvents[E]) => void): () => void {
+    if (event !== 'storeError') throw new InvalidArgumentError(`unknown event ${String(event)}`);
+    this.#storeErrorListeners.add(listener);
+    return () => {
+      this.#storeErrorListeners.delete(listener);
+    };
+  }
+
+  /** Rejects waiting `take`s with LimiterClosedError. Does not close the client. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const cancel of [...this.#waiters]) cancel(new LimiterClosedError());
+    await Promise.resolve();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  toJSON(): { algorithm: SlidingWindowAlgorithm; prefix: string; policies: readonly WindowConfig[]; waiters: number } {
+    return { algorithm: this.algorithm, prefix: this.#prefix, policies: this.policies, waiters: this.#waiters.size };
+  }
+
+  #emitStoreError(error: unknown, key: string): void {
+    emitStoreError(this.#storeErrorListeners, error, key);
+  }
+}

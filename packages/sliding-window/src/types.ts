@@ -1,0 +1,2 @@
+/** Which sliding-window algorithm a limiter runs. */
+export type SlidingWindowAlgorithm = 'log' | 'counter';

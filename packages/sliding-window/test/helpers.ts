@@ -1,0 +1,61 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const childPath = fileURLToPath(new URL('./fixtures/child.ts', import.meta.url));
+
+export interface ChildResult {
+  admitted: number;
+  calls: number;
+  errors: number;
+  /** Redis TIME (ms) of each admission. */
+  times: number[];
+}
+
+/** Starts `count` load processes connected to `redisUrl` and resolves when all are ready. */
+export async function startChildren(count: number, redisUrl: string): Promise<ChildProcess[]> {
+  const children = Array.from({ length: count }, () =>
+    spawn(process.execPath, ['--import', 'tsx', childPath, redisUrl], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+  );
+  await Promise.all(
+    children.map(
+      (child) =>
+        new Promise<void>((resolve, reject) => {
+          child.once('error', reject);
+          child.once('exit', (code) => reject(new Error(`child exited early with ${String(code)}`)));
+          child.on('message', (m: { type: string }) => {
+            if (m.type === 'ready') resolve();
+          });
+        }),
+    ),
+  );
+  for (const child of children) child.removeAllListeners('exit');
+  return children;
+}
+
+/** Sends one run to every child (with its own extra fields) and collects the results. */
+export async function runAll(children: ChildProcess[], message: (index: number) => Record<string, unknown>): Promise<ChildResult[]> {
+  return Promise.all(
+    children.map(
+      (child, i) =>
+        new Promise<ChildResult>((resolve, reject) => {
+          const onMessage = (m: { type: string; message?: string } & ChildResult): void => {
+            if (m.type === 'result') {
+              child.off('message', onMessage);
+              resolve(m);
+            } else if (m.type === 'error') {
+              child.off('message', onMessage);
+              reject(new Error(m.message));
+            }
+          };
+          child.on('message', onMessage);
+          child.send({ type: 'run', ...message(i) });
+        }),
+    ),
+  );
+}
+
+export function stopChildren(children: readonly ChildProcess[]): void {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+}

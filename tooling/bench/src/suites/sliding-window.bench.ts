@@ -1,0 +1,140 @@
+// @bulwark/sliding-window (exact log and approximate counter) vs
+// rate-limiter-flexible's fixed windows (RateLimiterMemory's async consume;
+// RateLimiterRedis on ioredis) and limiter's synchronous RateLimiter. In
+// memory: tryTake on 1 key and over 10,000 keys, the allowed and the rejected
+// path. Redis: 64 concurrent callers against a Redis started by the suite, p99.
+import { startRedisServers, type RedisServer } from '@bulwark/servers';
+import { RedisSlidingWindow, SlidingLog, SlidingWindowCounter } from '@bulwark/sliding-window';
+import { Redis } from 'ioredis';
+import { RateLimiter } from 'limiter';
+import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
+import { defineSuite, type BenchCase } from '../harness.js';
+
+const KEYS = Array.from({ length: 10_000 }, (_, i) => `user:${i}`);
+const BIG = 1_000_000_000; // a limit so large that every call is allowed
+
+let server: RedisServer | undefined;
+let redis: Redis | undefined;
+
+function client(): Redis {
+  if (!redis) throw new Error('suite setup did not run');
+  return redis;
+}
+
+/** Swallows rate-limiter-flexible's rejection (it rejects the promise when over the limit). */
+function ignore(): void {}
+
+function memoryCases(allowed: boolean, manyKeys: boolean): BenchCase[] {
+  // Allowed: a huge limit over a short window keeps the log small. Rejected: 1 per hour, used up.
+  const limit = allowed ? BIG : 1;
+  const windowMs = allowed ? 10 : 3_600_000;
+  let i = 0;
+  const next = manyKeys ? (): string => KEYS[(i = i + 1 === KEYS.length ? 0 : i + 1)]! : (): string => 'one';
+  const log = new SlidingLog({ limit, windowMs, maxKeys: 20_000 });
+  const counter = new SlidingWindowCounter({ limit, windowMs, maxKeys: 20_000 });
+  const flexible = new RateLimiterMemory({ points: limit, duration: allowed ? 1 : 3600 });
+  const theirLimiters = new Map<string, RateLimiter>();
+  const theirLimiter = (key: string): RateLimiter => {
+    let limiter = theirLimiters.get(key);
+    if (!limiter) {
+      limiter = new RateLimiter({ tokensPerInterval: limit, interval: windowMs });
+      limiter.tokenBucket.content = limit; // limiter starts empty
+      theirLimiters.set(key, limiter);
+    }
+    return limiter;
+  };
+  if (!allowed) {
+    log.tryTake('one');
+    counter.tryTake('one');
+    theirLimiter('one').tryRemoveTokens(1);
+    void flexible.consume('one').catch(ignore);
+  }
+  return [
+    { library: 'bulwark', variant: 'log', fn: () => log.tryTake(next()) },
+    { library: 'bulwark', variant: 'counter', fn: () => counter.tryTake(next()) },
+    { library: 'limiter', variant: manyKeys ? 'RateLimiter per key' : 'RateLimiter', fn: () => theirLimiter(next()).tryRemoveTokens(1) },
+    { library: 'rate-limiter-flexible', variant: 'RateLimiterMemory (fixed window)', fn: () => flexible.consume(next()).catch(ignore) },
+  ];
+}
+
+function rejectedVsAllowed(): BenchCase[] {
+  const rejectingLog = new SlidingLog({ limit: 1, windowMs: 3_600_000 });
+  const allowingLog = new SlidingLog({ limit: BIG, windowMs: 10 });
+  const rejectingCounter = new SlidingWindowCounter({ limit: 1, windowMs: 3_600_000 });
+  const allowingCounter = new SlidingWindowCounter({ limit: BIG, windowMs: 10 });
+  rejectingLog.tryTake();
+  rejectingCounter.tryTake();
+  return [
+    { library: 'bulwark', variant: 'log, rejected', fn: () => rejectingLog.tryTake() },
+    { library: 'bulwark', variant: 'log, allowed', fn: () => allowingLog.tryTake() },
+    { library: 'bulwark', variant: 'counter, rejected', fn: () => rejectingCounter.tryTake() },
+    { library: 'bulwark', variant: 'counter, allowed', fn: () => allowingCounter.tryTake() },
+  ];
+}
+
+/** `callers` concurrent loops of `op` for `durationMs`, with per-operation latency. */
+function concurrent(callers: number, op: (caller: number) => Promise<unknown>): NonNullable<BenchCase['run']> {
+  return async ({ durationMs }) => {
+    const latenciesNs: number[] = [];
+    const end = performance.now() + durationMs;
+    let ops = 0;
+    await Promise.all(
+      Array.from({ length: callers }, async (_, caller) => {
+        while (performance.now() < end) {
+          const t0 = process.hrtime.bigint();
+          await op(caller);
+          latenciesNs.push(Number(process.hrtime.bigint() - t0));
+          ops++;
+        }
+      }),
+    );
+    return { ops, latenciesNs };
+  };
+}
+
+function redisCases(): BenchCase[] {
+  const ours: Partial<Record<'log' | 'counter', RedisSlidingWindow>> = {};
+  let flexible: RateLimiterRedis | undefined;
+  const bulwark = (algorithm: 'log' | 'counter'): BenchCase => ({
+    library: 'bulwark',
+    variant: algorithm,
+    setup: () => {
+      // The log keeps one entry per admission for a window: 1 s keeps it realistic.
+      ours[algorithm] = new RedisSlidingWindow({ client: client(), algorithm, limit: BIG, windowMs: 1000, prefix: `bench:sw:${algorithm}:` });
+    },
+    run: concurrent(64, (caller) => ours[algorithm]!.tryTake(KEYS[caller]!)),
+  });
+  return [
+    bulwark('counter'),
+    bulwark('log'),
+    {
+      library: 'rate-limiter-flexible',
+      variant: 'RateLimiterRedis (fixed window)',
+      setup: () => {
+        flexible = new RateLimiterRedis({ storeClient: client(), points: BIG, duration: 1, keyPrefix: 'bench:rlf' });
+      },
+      run: concurrent(64, (caller) => flexible!.consume(KEYS[caller]!).catch(ignore)),
+    },
+  ];
+}
+
+export const suite = defineSuite({
+  name: 'sliding-window',
+  setup: async () => {
+    const [started] = await startRedisServers(1);
+    server = started!;
+    redis = new Redis(server.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true });
+    await redis.connect();
+  },
+  teardown: async () => {
+    redis?.disconnect();
+    await server?.destroy();
+  },
+  tasks: [
+    { name: 'tryTake, 1 key, allowed', cases: memoryCases(true, false), durationMs: 200 },
+    { name: 'tryTake over 10,000 keys, allowed', cases: memoryCases(true, true), durationMs: 200 },
+    { name: 'tryTake, 1 key, rejected', cases: memoryCases(false, false), durationMs: 200 },
+    { name: 'rejected vs allowed path (bulwark), 1 key', cases: rejectedVsAllowed(), durationMs: 200 },
+    { name: 'Redis tryTake, 64 concurrent callers on 64 keys', cases: redisCases(), durationMs: 500, rounds: 3 },
+  ],
+});
