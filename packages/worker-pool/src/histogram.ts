@@ -77,3 +77,19 @@ export class Histogram {
     };
   }
 }
+
+/** Counters and timings shared by the pool's and the limiter's `stats()`. */
+export interface TaskStats {
+  queueSize: number;
+  completed: number;
+  failed: number;
+  cancelled: number;
+  timedOut: number;
+  rejected: number;
+  /** Busy time over available time since creation, 0..1 (see each `stats()` for what counts as available). */
+  utilization: number;
+  /** Milliseconds each task ran. */
+  runTime: HistogramSnapshot;
+  /** Milliseconds from `run()` until the task started (limiter) or was handed to a thread (pool). */
+  waitTime: HistogramSnapshot;
+}

@@ -3,7 +3,7 @@ export type { Pool, PoolEvents, PoolOptions, PoolRunOptions, PoolStats } from '.
 export { createLimiter } from './limiter.js';
 export type { Limiter, LimiterEvents, LimiterOptions, LimiterStats, RunOptions, TaskContext } from './limiter.js';
 export { Histogram } from './histogram.js';
-export type { HistogramSnapshot } from './histogram.js';
+export type { HistogramSnapshot, TaskStats } from './histogram.js';
 export type { Clock } from './emitter.js';
 export {
   PoolClosedError,

@@ -3,7 +3,7 @@
 
 import { Emitter, monotonicClock, type Clock } from './emitter.js';
 import { PoolClosedError, QueueFullError, TaskCancelledError, TaskTimeoutError } from './errors.js';
-import { Histogram, type HistogramSnapshot } from './histogram.js';
+import { Histogram, type TaskStats } from './histogram.js';
 import { TaskQueue, type QueueEntry } from './task-queue.js';
 import { integerOption, priorityOption, timeoutOption } from './validate.js';
 
@@ -31,21 +31,10 @@ export interface TaskContext {
   signal: AbortSignal;
 }
 
-export interface LimiterStats {
+/** `utilization` is busy slot time / (elapsed time × concurrency), 0 when concurrency is Infinity. */
+export interface LimiterStats extends TaskStats {
   concurrency: number;
   running: number;
-  queueSize: number;
-  completed: number;
-  failed: number;
-  cancelled: number;
-  timedOut: number;
-  rejected: number;
-  /** Busy slot time / (elapsed time × concurrency) since creation, 0..1 (0 when concurrency is Infinity). */
-  utilization: number;
-  /** Milliseconds from start to settlement. */
-  runTime: HistogramSnapshot;
-  /** Milliseconds from `run()` to start. */
-  waitTime: HistogramSnapshot;
 }
 
 export interface LimiterEvents {

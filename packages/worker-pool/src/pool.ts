@@ -19,7 +19,7 @@ import {
   WorkerExitError,
   WorkerLoadError,
 } from './errors.js';
-import { Histogram, type HistogramSnapshot } from './histogram.js';
+import { Histogram, type TaskStats } from './histogram.js';
 import { TaskQueue, type QueueEntry } from './task-queue.js';
 import { integerOption, priorityOption, timeoutOption } from './validate.js';
 import { resultStatus, slotState, workerBootstrapSource } from './worker-bootstrap.js';
@@ -67,22 +67,11 @@ export interface PoolRunOptions {
   timeoutMs?: number;
 }
 
-export interface PoolStats {
+/** `utilization` is summed task run time / (elapsed × maxThreads × concurrentTasksPerWorker). */
+export interface PoolStats extends TaskStats {
   threads: number;
-  queueSize: number;
   /** Tasks handed to threads and not settled yet. */
   inFlight: number;
-  completed: number;
-  failed: number;
-  cancelled: number;
-  timedOut: number;
-  rejected: number;
-  /** Summed task run time / (elapsed × maxThreads × concurrentTasksPerWorker) since creation. */
-  utilization: number;
-  /** Milliseconds a task ran inside its thread. */
-  runTime: HistogramSnapshot;
-  /** Milliseconds from run() to hand-over to a thread. */
-  waitTime: HistogramSnapshot;
 }
 
 export interface PoolEvents {
