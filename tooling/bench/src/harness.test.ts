@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { caseLabel, formatNs, formatTask, median, quantile, runTask } from './harness.js';
+import { caseLabel, concurrentCallers, formatNs, formatTask, median, quantile, runTask } from './harness.js';
 
 describe('statistics', () => {
   it('takes nearest-rank quantiles of sorted samples', () => {
@@ -78,5 +78,20 @@ describe('runTask', () => {
   it('labels variants', () => {
     expect(caseLabel({ library: 'opossum' })).toBe('opossum');
     expect(caseLabel({ library: 'bulwark', variant: 'stackless' })).toBe('bulwark (stackless)');
+  });
+});
+
+describe('concurrentCallers', () => {
+  it('runs every caller until the duration is over and records one latency per operation', async () => {
+    const seen = new Set<number>();
+    const run = concurrentCallers(4, async (caller) => {
+      seen.add(caller);
+      await new Promise((resolve) => setImmediate(resolve));
+    });
+    const { ops, latenciesNs } = await run({ durationMs: 20 });
+    expect([...seen].sort()).toEqual([0, 1, 2, 3]);
+    expect(ops).toBeGreaterThanOrEqual(4);
+    expect(latenciesNs).toHaveLength(ops);
+    expect(latenciesNs!.every((ns) => ns > 0)).toBe(true);
   });
 });

@@ -75,6 +75,29 @@ export function defineSuite(suite: BenchSuite): BenchSuite {
   return suite;
 }
 
+/**
+ * A `run` workload: `callers` concurrent loops of `op` for `durationMs`, each
+ * operation's latency recorded (so the p99 is per operation).
+ */
+export function concurrentCallers(callers: number, op: (caller: number) => Promise<unknown>): NonNullable<BenchCase['run']> {
+  return async ({ durationMs }) => {
+    const latenciesNs: number[] = [];
+    const end = performance.now() + durationMs;
+    let ops = 0;
+    await Promise.all(
+      Array.from({ length: callers }, async (_, caller) => {
+        while (performance.now() < end) {
+          const t0 = process.hrtime.bigint();
+          await op(caller);
+          latenciesNs.push(Number(process.hrtime.bigint() - t0));
+          ops++;
+        }
+      }),
+    );
+    return { ops, latenciesNs };
+  };
+}
+
 export function caseLabel(c: { library: string; variant?: string | undefined }): string {
   return c.variant ? `${c.library} (${c.variant})` : c.library;
 }

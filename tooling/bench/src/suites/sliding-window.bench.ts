@@ -8,7 +8,7 @@ import { RedisSlidingWindow, SlidingLog, SlidingWindowCounter } from '@bulwark/s
 import { Redis } from 'ioredis';
 import { RateLimiter } from 'limiter';
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
-import { defineSuite, type BenchCase } from '../harness.js';
+import { concurrentCallers, defineSuite, type BenchCase } from '../harness.js';
 
 const KEYS = Array.from({ length: 10_000 }, (_, i) => `user:${i}`);
 const BIG = 1_000_000_000; // a limit so large that every call is allowed
@@ -72,26 +72,6 @@ function rejectedVsAllowed(): BenchCase[] {
   ];
 }
 
-/** `callers` concurrent loops of `op` for `durationMs`, with per-operation latency. */
-function concurrent(callers: number, op: (caller: number) => Promise<unknown>): NonNullable<BenchCase['run']> {
-  return async ({ durationMs }) => {
-    const latenciesNs: number[] = [];
-    const end = performance.now() + durationMs;
-    let ops = 0;
-    await Promise.all(
-      Array.from({ length: callers }, async (_, caller) => {
-        while (performance.now() < end) {
-          const t0 = process.hrtime.bigint();
-          await op(caller);
-          latenciesNs.push(Number(process.hrtime.bigint() - t0));
-          ops++;
-        }
-      }),
-    );
-    return { ops, latenciesNs };
-  };
-}
-
 function redisCases(): BenchCase[] {
   const ours: Partial<Record<'log' | 'counter', RedisSlidingWindow>> = {};
   let flexible: RateLimiterRedis | undefined;
@@ -102,7 +82,7 @@ function redisCases(): BenchCase[] {
       // The log keeps one entry per admission for a window: 1 s keeps it realistic.
       ours[algorithm] = new RedisSlidingWindow({ client: client(), algorithm, limit: BIG, windowMs: 1000, prefix: `bench:sw:${algorithm}:` });
     },
-    run: concurrent(64, (caller) => ours[algorithm]!.tryTake(KEYS[caller]!)),
+    run: concurrentCallers(64, (caller) => ours[algorithm]!.tryTake(KEYS[caller]!)),
   });
   return [
     bulwark('counter'),
@@ -113,7 +93,7 @@ function redisCases(): BenchCase[] {
       setup: () => {
         flexible = new RateLimiterRedis({ storeClient: client(), points: BIG, duration: 1, keyPrefix: 'bench:rlf' });
       },
-      run: concurrent(64, (caller) => flexible!.consume(KEYS[caller]!).catch(ignore)),
+      run: concurrentCallers(64, (caller) => flexible!.consume(KEYS[caller]!).catch(ignore)),
     },
   ];
 }

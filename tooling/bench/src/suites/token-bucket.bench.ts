@@ -8,7 +8,7 @@ import { RedisTokenBucket, TokenBucket } from '@bulwark/token-bucket';
 import { Redis } from 'ioredis';
 import { RateLimiter, TokenBucket as LimiterTokenBucket } from 'limiter';
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
-import { defineSuite, type BenchCase } from '../harness.js';
+import { concurrentCallers, defineSuite, type BenchCase } from '../harness.js';
 
 const KEYS = Array.from({ length: 10_000 }, (_, i) => `user:${i}`);
 const HUGE = 1e12; // capacity and rate so large that every call is allowed
@@ -87,26 +87,6 @@ function rejectedVsAllowed(): BenchCase[] {
   ];
 }
 
-/** 64 concurrent callers looping on `op` for `durationMs`, with per-operation latency. */
-function concurrent(callers: number, op: (caller: number) => Promise<unknown>): NonNullable<BenchCase['run']> {
-  return async ({ durationMs }) => {
-    const latenciesNs: number[] = [];
-    const end = performance.now() + durationMs;
-    let ops = 0;
-    await Promise.all(
-      Array.from({ length: callers }, async (_, caller) => {
-        while (performance.now() < end) {
-          const t0 = process.hrtime.bigint();
-          await op(caller);
-          latenciesNs.push(Number(process.hrtime.bigint() - t0));
-          ops++;
-        }
-      }),
-    );
-    return { ops, latenciesNs };
-  };
-}
-
 function redisCases(): BenchCase[] {
   let ours: RedisTokenBucket | undefined;
   let flexible: RateLimiterRedis | undefined;
@@ -116,7 +96,7 @@ function redisCases(): BenchCase[] {
       setup: () => {
         ours = new RedisTokenBucket({ client: client(), capacity: HUGE, refillRate: HUGE, prefix: 'bench:tb:' });
       },
-      run: concurrent(64, (caller) => ours!.tryTake(KEYS[caller]!)),
+      run: concurrentCallers(64, (caller) => ours!.tryTake(KEYS[caller]!)),
     },
     {
       library: 'rate-limiter-flexible',
@@ -124,7 +104,7 @@ function redisCases(): BenchCase[] {
       setup: () => {
         flexible = new RateLimiterRedis({ storeClient: client(), points: 1e9, duration: 60, keyPrefix: 'bench:rlf' });
       },
-      run: concurrent(64, (caller) => flexible!.consume(KEYS[caller]!).catch(ignore)),
+      run: concurrentCallers(64, (caller) => flexible!.consume(KEYS[caller]!).catch(ignore)),
     },
   ];
 }
