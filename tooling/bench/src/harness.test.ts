@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { caseLabel, concurrentCallers, formatNs, formatTask, median, quantile, runTask } from './harness.js';
+import { caseLabel, concurrentCallers, formatNs, formatReport, formatTask, median, quantile, runTask } from './harness.js';
 
 describe('statistics', () => {
   it('takes nearest-rank quantiles of sorted samples', () => {
@@ -93,5 +93,14 @@ describe('concurrentCallers', () => {
     expect(ops).toBeGreaterThanOrEqual(4);
     expect(latenciesNs).toHaveLength(ops);
     expect(latenciesNs!.every((ns) => ns > 0)).toBe(true);
+  });
+});
+
+describe('formatReport', () => {
+  it('keeps long column names apart', () => {
+    const text = formatReport('r', { bulwark: { entriesPerCpuSecond: 326634, cpuMs: 990 } });
+    expect(text).toContain(' entriesPerCpuSecond');
+    expect(text).toContain(' cpuMs');
+    expect(text).not.toContain('cpuMsentries');
   });
 });

@@ -251,12 +251,14 @@ export function formatTask(task: TaskResult): string {
 
 export function formatReport(name: string, figures: Record<string, Record<string, number | string>>): string {
   const columns = [...new Set(Object.values(figures).flatMap((f) => Object.keys(f)))];
-  const lines = [`  ${name}`, `    ${pad('library', 34)}${columns.map((c) => pad(c, 16, true)).join('')}`];
+  // Each column is wide enough for its name, so long names never run together.
+  const widths = columns.map((c) => Math.max(16, c.length + 2));
+  const lines = [`  ${name}`, `    ${pad('library', 34)}${columns.map((c, i) => pad(c, widths[i]!, true)).join('')}`];
   for (const [library, f] of Object.entries(figures)) {
-    const cells = columns.map((c) => {
+    const cells = columns.map((c, i) => {
       const v = f[c];
       const text = typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(4)) : (v ?? '—');
-      return pad(text, 16, true);
+      return pad(text, widths[i]!, true);
     });
     lines.push(`    ${pad(library, 34)}${cells.join('')}`);
   }
