@@ -5,9 +5,12 @@
 // on the same Redis decision times and reported.
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { sharedServers } from '@bulwark/servers/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runAll, startChildren, stopChildren } from './helpers.js';
+import { runAll, startChildren, stopChildren } from '../../token-bucket/test/helpers.js';
+
+const limiterModule = fileURLToPath(new URL('./fixtures/sliding-window-limiter.ts', import.meta.url));
 
 const PROCESSES = 8;
 const CONCURRENCY = 64;
@@ -16,7 +19,7 @@ describe('RedisSlidingWindow under 8 processes × 64 callers', () => {
   let children: ChildProcess[] = [];
 
   beforeAll(async () => {
-    children = await startChildren(PROCESSES, sharedServers().redisUrls[0]!);
+    children = await startChildren(PROCESSES, sharedServers().redisUrls[0]!, limiterModule);
   });
   afterAll(() => {
     stopChildren(children);
@@ -27,9 +30,7 @@ describe('RedisSlidingWindow under 8 processes × 64 callers', () => {
     const key = `exact:${randomUUID()}`;
     const results = await runAll(children, (i) => ({
       key,
-      algorithm: 'log',
-      limit,
-      windowMs: 60_000, // longer than the run: every admission stays in one window
+      limiter: { algorithm: 'log', limit, windowMs: 60_000 }, // a window longer than the run: every admission stays in one
       durationMs: 1_500,
       concurrency: CONCURRENCY,
       skewMs: skews[i] ?? 0,
@@ -59,15 +60,14 @@ describe('RedisSlidingWindow under 8 processes × 64 callers', () => {
       const key = `${algorithm}-error:${randomUUID()}`;
       const results = await runAll(children, () => ({
         key,
-        algorithm,
-        limit,
-        windowMs,
+        limiter: { algorithm, limit, windowMs },
         durationMs: 2_000,
         concurrency: CONCURRENCY,
         skewMs: 0,
       }));
       expect(results.reduce((s, r) => s + r.errors, 0)).toBe(0);
       const times = results.flatMap((r) => r.times).sort((a, b) => a - b);
+      expect(times).toHaveLength(results.reduce((s, r) => s + r.admitted, 0)); // every admission reported its Redis time
       let maxInWindow = 0;
       let from = 0;
       for (let to = 0; to < times.length; to++) {

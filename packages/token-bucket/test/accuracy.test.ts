@@ -34,9 +34,7 @@ describe('RedisTokenBucket under 8 processes × 64 callers', () => {
     const start = await redisTimeMs(client);
     const results = await runAll(children, (i) => ({
       key,
-      capacity,
-      refillRate,
-      intervalMs: 1000,
+      limiter: { capacity, refillRate, intervalMs: 1000 },
       durationMs: DURATION_MS,
       concurrency: CONCURRENCY,
       skewMs: skews(i),

@@ -1,18 +1,27 @@
+// Shared by the token-bucket and sliding-window integration tests (sliding-window
+// imports this file by relative path): multi-process load children and Redis time.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const childPath = fileURLToPath(new URL('./fixtures/child.ts', import.meta.url));
+const tokenBucketLimiterPath = fileURLToPath(new URL('./fixtures/token-bucket-limiter.ts', import.meta.url));
 
 export interface ChildResult {
   admitted: number;
   calls: number;
   errors: number;
+  /** Redis TIME (ms) of each admission, for limiters whose results report it (`serverTimeMs`). */
+  times: number[];
 }
 
-/** Starts `count` load processes connected to `redisUrl` and resolves when all are ready. */
-export async function startChildren(count: number, redisUrl: string): Promise<ChildProcess[]> {
+/**
+ * Starts `count` load processes connected to `redisUrl` and resolves when all are ready.
+ * `limiterModule` is the path of a module exporting `createLimiter` (see fixtures/child.ts);
+ * the default builds a RedisTokenBucket.
+ */
+export async function startChildren(count: number, redisUrl: string, limiterModule = tokenBucketLimiterPath): Promise<ChildProcess[]> {
   const children = Array.from({ length: count }, () =>
-    spawn(process.execPath, ['--import', 'tsx', childPath, redisUrl], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+    spawn(process.execPath, ['--import', 'tsx', childPath, redisUrl, limiterModule], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
   );
   await Promise.all(
     children.map(
