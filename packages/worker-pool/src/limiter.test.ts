@@ -77,6 +77,28 @@ describe('createLimiter', () => {
     expect(order).toEqual(['high1', 'high2', 'a0', 'b0', 'low']);
   });
 
+  it('rejects (does not throw) when enqueueing fails, and keeps working', async () => {
+    let clockBroken = false;
+    const clock = {
+      now: (): number => {
+        if (clockBroken) throw new Error('clock broke');
+        return 0;
+      },
+    };
+    const limiter = createLimiter({ concurrency: 1, clock });
+    let release!: () => void;
+    const blocker = limiter.run(() => new Promise<void>((resolve) => (release = resolve)));
+    clockBroken = true;
+    const broken = limiter.run(() => 'never', { priority: 1 });
+    clockBroken = false;
+    await expect(broken).rejects.toThrow('clock broke');
+    const later = limiter.run(() => 'ran', { priority: 2 });
+    release();
+    await blocker;
+    await expect(later).resolves.toBe('ran');
+    expect(limiter.queueSize).toBe(0);
+  });
+
   it('rejects with QueueFullError beyond maxQueue and counts it', async () => {
     const limiter = createLimiter({ concurrency: 1, maxQueue: 1 });
     const gate = deferred();

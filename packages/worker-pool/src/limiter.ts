@@ -1,5 +1,5 @@
 // In-process concurrency limiter: at most `concurrency` functions run at once,
-// the rest wait in a FIFO ring (or a binary heap once priorities are used).
+// the rest wait in a FIFO ring (or per-priority buckets once priorities are used, see task-queue.ts).
 
 import { Emitter, monotonicClock, type Clock } from './emitter.js';
 import { PoolClosedError, QueueFullError, TaskCancelledError, TaskTimeoutError } from './errors.js';
@@ -82,6 +82,15 @@ class LimiterTask implements QueueEntry {
   ) {}
 }
 
+// One shared executor instead of a closure (and its context) per queued task: less to
+// allocate, and less memory to touch when priorities settle tasks out of creation order.
+let capturedResolve: (value: unknown) => void = () => undefined;
+let capturedReject: (error: unknown) => void = () => undefined;
+function captureResolvers(resolve: (value: unknown) => void, reject: (error: unknown) => void): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
+}
+
 interface SizeWaiter {
   limit: number;
   resolve: () => void;
@@ -147,8 +156,9 @@ class ConcurrencyLimiter implements Limiter {
       this.rejected++;
       return Promise.reject(new QueueFullError(this.maxQueue));
     }
-    return new Promise<T>((resolve, reject) => {
-      const task = new LimiterTask(fn, resolve as (value: unknown) => void, reject, signal, timeoutMs);
+    const promise = new Promise<T>(captureResolvers as (resolve: (value: T) => void, reject: (error: unknown) => void) => void);
+    const task = new LimiterTask(fn, capturedResolve, capturedReject, signal, timeoutMs);
+    try {
       task.priority = priority;
       task.enqueuedAt = this.clock.now();
       if (signal !== undefined) {
@@ -157,7 +167,11 @@ class ConcurrencyLimiter implements Limiter {
       }
       if (startNow) this.start(task);
       else this.queue.push(task);
-    });
+    } catch (error) {
+      // As a throwing promise executor would: the caller gets a rejection, not a throw.
+      task.reject(error);
+    }
+    return promise;
   }
 
   /** No options, free slot, empty queue: no task object, one `then`. */

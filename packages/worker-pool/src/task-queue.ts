@@ -1,13 +1,27 @@
 // The wait queue shared by the pool and the limiter.
 //
-// FIFO fast path: while every queued entry has priority 0 the queue is a
+// FIFO fast path: while every queued entry has priority 0 the queue is one
 // power-of-two ring buffer (O(1), no per-entry allocation beyond the entry).
-// The first non-zero priority moves the queue into a binary heap keyed by
-// (priority desc, sequence asc) — O(log n) per operation, FIFO among equal
-// priorities — and it drops back to the ring once it is empty again.
+// The first non-zero priority switches it to buckets: one FIFO ring per
+// distinct priority, and a binary max-heap of the distinct priorities (a
+// Float64Array). Push and shift cost O(log k) for k distinct priorities
+// (k <= n), O(1) when the priority already has a bucket; equal priorities
+// keep first-in first-out order because each bucket is a ring. It drops back
+// to the single ring once it is empty again.
+//
+// Many distinct priorities (say, deadlines as floats) would make a bucket per
+// entry, so past `maxBuckets` distinct priorities the queue moves everything
+// into a binary heap of entries keyed by (priority desc, sequence asc),
+// O(log n) per operation, until it is empty again.
+//
+// Why buckets rather than one heap of entries: a heap pop walks log2(n)
+// levels of a large array, and entries leave in an order unrelated to where
+// they sit in memory. Buckets keep the per-priority runs sequential and the
+// heap small enough to stay in cache, so the queue's own cost for random
+// priorities is close to the FIFO path's.
 //
 // Removal of an arbitrary entry (cancellation) is lazy: the entry is flagged
-// and skipped when it reaches the front, so cancelling is O(1) as well.
+// and skipped when it reaches the front, so cancelling is O(1).
 
 export interface QueueEntry {
   priority: number;
@@ -17,15 +31,75 @@ export interface QueueEntry {
   queued: boolean;
 }
 
+/** Power-of-two ring buffer. */
+class Ring<T> {
+  private items: (T | undefined)[];
+  private mask: number;
+  private head = 0;
+  length = 0;
+
+  constructor(capacity: number) {
+    this.items = new Array<T | undefined>(capacity);
+    this.mask = capacity - 1;
+  }
+
+  push(item: T): void {
+    if (this.length === this.items.length) this.grow();
+    this.items[(this.head + this.length) & this.mask] = item;
+    this.length++;
+  }
+
+  unshift(item: T): void {
+    if (this.length === this.items.length) this.grow();
+    this.head = (this.head - 1) & this.mask;
+    this.items[this.head] = item;
+    this.length++;
+  }
+
+  shift(): T | undefined {
+    if (this.length === 0) return undefined;
+    const item = this.items[this.head];
+    this.items[this.head] = undefined;
+    this.head = (this.head + 1) & this.mask;
+    this.length--;
+    return item;
+  }
+
+  clear(): void {
+    for (let i = 0; i < this.length; i++) this.items[(this.head + i) & this.mask] = undefined;
+    this.head = 0;
+    this.length = 0;
+  }
+
+  private grow(): void {
+    const old = this.items;
+    const next = new Array<T | undefined>(old.length * 2);
+    for (let i = 0; i < this.length; i++) next[i] = old[(this.head + i) & this.mask];
+    this.items = next;
+    this.mask = next.length - 1;
+    this.head = 0;
+  }
+}
+
 const INITIAL_CAPACITY = 16;
+const BUCKET_CAPACITY = 4;
+const SPARE_BUCKETS = 64;
+const DEFAULT_MAX_BUCKETS = 4096;
+
+type Mode = 'ring' | 'buckets' | 'heap';
 
 export class TaskQueue<T extends QueueEntry> {
-  private ring: (T | undefined)[] = new Array<T | undefined>(INITIAL_CAPACITY);
-  private mask = INITIAL_CAPACITY - 1;
-  private head = 0;
-  private ringLength = 0;
+  private readonly ring = new Ring<T>(INITIAL_CAPACITY);
 
-  private heapMode = false;
+  private mode: Mode = 'ring';
+  private readonly maxBuckets: number;
+  private readonly buckets = new Map<number, Ring<T>>();
+  /** Empty rings kept for reuse, so priorities that come and go do not allocate. */
+  private spare: Ring<T>[] = [];
+  /** Binary max-heap of the priorities that have a bucket. */
+  private priorities = new Float64Array(64);
+  private priorityCount = 0;
+
   private heap: T[] = [];
   /** Keys interleaved as [priority, seq] per node, so a comparison touches one cache line. */
   private heapKeys = new Float64Array(0);
@@ -33,6 +107,11 @@ export class TaskQueue<T extends QueueEntry> {
 
   private nextSeq = 0;
   private live = 0;
+
+  /** `maxBuckets`: distinct waiting priorities kept in buckets before switching to the heap (tests lower it). */
+  constructor(options: { maxBuckets?: number } = {}) {
+    this.maxBuckets = Math.max(1, options.maxBuckets ?? DEFAULT_MAX_BUCKETS);
+  }
 
   /** Entries waiting (removed entries excluded). */
   get size(): number {
@@ -43,35 +122,53 @@ export class TaskQueue<T extends QueueEntry> {
     entry.seq = this.nextSeq++;
     entry.queued = true;
     this.live++;
-    if (!this.heapMode) {
+    if (this.mode === 'ring') {
       if (entry.priority === 0) {
-        this.ringPush(entry);
+        this.ring.push(entry);
         return;
       }
-      this.enterHeapMode();
+      this.enterBucketMode();
+    }
+    if (this.mode === 'buckets') {
+      const bucket = this.bucketFor(entry.priority);
+      if (bucket !== undefined) {
+        bucket.push(entry);
+        return;
+      }
     }
     this.heapPush(entry);
   }
 
-  /** Puts an entry back at the very front (used when a worker hands back tasks it never started). */
+  /**
+   * Puts an entry that was shifted earlier back in front of every waiting entry of its
+   * priority (used when a worker hands back tasks it never started). Several entries go
+   * back in descending `seq` order, so they end up in their original order.
+   */
   unshift(entry: T): void {
     entry.queued = true;
     this.live++;
-    if (!this.heapMode) {
-      if (this.ringLength === this.ring.length) this.grow();
-      this.head = (this.head - 1) & this.mask;
-      this.ring[this.head] = entry;
-      this.ringLength++;
-      return;
+    if (this.mode === 'ring') {
+      if (entry.priority === 0) {
+        this.ring.unshift(entry);
+        return;
+      }
+      this.enterBucketMode();
     }
-    // In heap mode its original sequence number already puts it ahead of later entries of equal priority.
+    // In the heap its original sequence number puts it ahead of later entries of equal priority.
+    if (this.mode === 'buckets') {
+      const bucket = this.bucketFor(entry.priority);
+      if (bucket !== undefined) {
+        bucket.unshift(entry);
+        return;
+      }
+    }
     this.heapPush(entry);
   }
 
   /** Removes and returns the next entry, or undefined when empty. */
   shift(): T | undefined {
     while (this.live > 0) {
-      const entry = this.heapMode ? this.heapPop() : this.ringShift();
+      const entry = this.mode === 'ring' ? this.ring.shift() : this.mode === 'buckets' ? this.bucketShift() : this.heapPop();
       if (entry === undefined) break;
       if (!entry.queued) continue; // removed earlier
       entry.queued = false;
@@ -100,46 +197,112 @@ export class TaskQueue<T extends QueueEntry> {
 
   private reset(): void {
     // Drop lazily removed leftovers so they can be collected, and return to the FIFO path.
-    if (this.ringLength > 0) {
-      for (let i = 0; i < this.ringLength; i++) this.ring[(this.head + i) & this.mask] = undefined;
+    if (this.ring.length > 0) this.ring.clear();
+    if (this.buckets.size > 0) {
+      for (const bucket of this.buckets.values()) this.retire(bucket);
+      this.buckets.clear();
     }
-    this.head = 0;
-    this.ringLength = 0;
+    this.priorityCount = 0;
     if (this.heapLength > 0) this.heap.length = 0;
     this.heapLength = 0;
-    this.heapMode = false;
+    this.mode = 'ring';
   }
 
-  private ringPush(entry: T): void {
-    if (this.ringLength === this.ring.length) this.grow();
-    this.ring[(this.head + this.ringLength) & this.mask] = entry;
-    this.ringLength++;
+  private enterBucketMode(): void {
+    this.mode = 'buckets';
+    // The ring holds priority 0 entries in sequence order: it becomes the 0 bucket as is.
+    if (this.ring.length === 0) return;
+    const zero = this.bucketFor(0)!; // the first bucket: maxBuckets >= 1
+    for (let entry = this.ring.shift(); entry !== undefined; entry = this.ring.shift()) {
+      if (entry.queued) zero.push(entry);
+    }
   }
 
-  private ringShift(): T | undefined {
-    if (this.ringLength === 0) return undefined;
-    const entry = this.ring[this.head];
-    this.ring[this.head] = undefined;
-    this.head = (this.head + 1) & this.mask;
-    this.ringLength--;
-    return entry;
-  }
-
-  private grow(): void {
-    const old = this.ring;
-    const next = new Array<T | undefined>(old.length * 2);
-    for (let i = 0; i < this.ringLength; i++) next[i] = old[(this.head + i) & this.mask];
-    this.ring = next;
-    this.mask = next.length - 1;
-    this.head = 0;
+  /** Returns the bucket for `priority`, or undefined after switching to the heap. */
+  private bucketFor(priority: number): Ring<T> | undefined {
+    let bucket = this.buckets.get(priority);
+    if (bucket === undefined) {
+      if (this.priorityCount >= this.maxBuckets) {
+        this.enterHeapMode();
+        return undefined;
+      }
+      bucket = this.spare.pop() ?? new Ring<T>(BUCKET_CAPACITY);
+      this.buckets.set(priority, bucket);
+      this.priorityPush(priority);
+    }
+    return bucket;
   }
 
   private enterHeapMode(): void {
-    this.heapMode = true;
-    // Ring entries are in sequence order with priority 0: appending them keeps the heap property.
-    for (let entry = this.ringShift(); entry !== undefined; entry = this.ringShift()) {
-      if (entry.queued) this.heapPush(entry);
+    this.mode = 'heap';
+    // Sequence numbers carry the FIFO order, so the buckets can be poured in any order.
+    for (const bucket of this.buckets.values()) {
+      for (let entry = bucket.shift(); entry !== undefined; entry = bucket.shift()) {
+        if (entry.queued) this.heapPush(entry);
+      }
+      this.retire(bucket);
     }
+    this.buckets.clear();
+    this.priorityCount = 0;
+  }
+
+  private retire(bucket: Ring<T>): void {
+    bucket.clear();
+    if (this.spare.length < SPARE_BUCKETS) this.spare.push(bucket);
+  }
+
+  private bucketShift(): T | undefined {
+    while (this.priorityCount > 0) {
+      const priority = this.priorities[0]!;
+      const bucket = this.buckets.get(priority)!;
+      const entry = bucket.shift();
+      if (bucket.length === 0) {
+        this.buckets.delete(priority);
+        this.priorityPop();
+        this.retire(bucket);
+      }
+      if (entry !== undefined) return entry;
+    }
+    return undefined;
+  }
+
+  private priorityPush(priority: number): void {
+    if (this.priorityCount === this.priorities.length) {
+      const grown = new Float64Array(this.priorities.length * 2);
+      grown.set(this.priorities);
+      this.priorities = grown;
+    }
+    const heap = this.priorities;
+    let i = this.priorityCount++;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const above = heap[parent]!;
+      if (above >= priority) break;
+      heap[i] = above;
+      i = parent;
+    }
+    heap[i] = priority;
+  }
+
+  private priorityPop(): void {
+    const heap = this.priorities;
+    const last = --this.priorityCount;
+    if (last === 0) return;
+    const moving = heap[last]!;
+    let i = 0;
+    for (;;) {
+      let child = 2 * i + 1;
+      if (child >= last) break;
+      let value = heap[child]!;
+      if (child + 1 < last && heap[child + 1]! > value) {
+        child++;
+        value = heap[child]!;
+      }
+      if (moving >= value) break;
+      heap[i] = value;
+      i = child;
+    }
+    heap[i] = moving;
   }
 
   private heapPush(entry: T): void {
@@ -208,5 +371,4 @@ export class TaskQueue<T extends QueueEntry> {
     keys[2 * i + 1] = seq;
     return top;
   }
-
 }

@@ -115,13 +115,27 @@ function limiterBurst(submit: (fn: () => Promise<void>) => Promise<unknown>, bur
 
 const QUEUED = 100_000;
 
-/** Blocks the limiter, queues QUEUED no-op tasks, releases it and waits until all ran; returns ms (total, enqueue part). */
-async function queuedCost(kind: 'bulwark' | 'p-queue', priorities: boolean, seed: number): Promise<{ totalMs: number; enqueueMs: number }> {
+type Priorities = 'fifo' | 'random' | 'distinct';
+
+/** QUEUED priorities from a seeded 31-bit LCG: integers 0..999 ('random') or distinct fractions in [0, 1) ('distinct'). */
+function priorityList(kind: Priorities, seed: number): Float64Array | undefined {
+  if (kind === 'fifo') return undefined;
+  const out = new Float64Array(QUEUED);
   let state = seed;
-  const random = (): number => {
-    state = (state * 1_103_515_245 + 12_345) & 0x7fffffff;
-    return state % 1000;
-  };
+  for (let i = 0; i < QUEUED; i++) {
+    // Math.imul keeps the product exact; a plain `*` overflows 2^53 and collapses the sequence to a short cycle.
+    state = (Math.imul(state, 1_103_515_245) + 12_345) & 0x7fffffff;
+    out[i] = kind === 'random' ? state % 1000 : state / 0x80000000; // full period: all distinct
+  }
+  return out;
+}
+
+/**
+ * Blocks the limiter, queues QUEUED no-op tasks, releases it and waits until all ran; returns ms (total, enqueue part).
+ * Priorities are generated before the clock starts, so both modes time only the queue's own work.
+ */
+async function queuedCost(kind: 'bulwark' | 'p-queue', priorities: Priorities, seed: number): Promise<{ totalMs: number; enqueueMs: number }> {
+  const list = priorityList(priorities, seed);
   let release!: () => void;
   const gate = new Promise<void>((resolve) => (release = resolve));
   const task = (): undefined => undefined;
@@ -130,7 +144,7 @@ async function queuedCost(kind: 'bulwark' | 'p-queue', priorities: boolean, seed
     const limiter = createLimiter({ concurrency: 1 });
     const blocker = limiter.run(() => gate);
     const all: Promise<unknown>[] = [blocker];
-    for (let i = 0; i < QUEUED; i++) all.push(priorities ? limiter.run(task, { priority: random() }) : limiter.run(task));
+    for (let i = 0; i < QUEUED; i++) all.push(list ? limiter.run(task, { priority: list[i]! }) : limiter.run(task));
     const enqueueMs = performance.now() - t0;
     release();
     await Promise.all(all);
@@ -139,7 +153,7 @@ async function queuedCost(kind: 'bulwark' | 'p-queue', priorities: boolean, seed
     const queue = new PQueue({ concurrency: 1 });
     const blocker = queue.add(() => gate);
     const all: Promise<unknown>[] = [blocker];
-    for (let i = 0; i < QUEUED; i++) all.push(priorities ? queue.add(task, { priority: random() }) : queue.add(task));
+    for (let i = 0; i < QUEUED; i++) all.push(list ? queue.add(task, { priority: list[i]! }) : queue.add(task));
     const enqueueMs = performance.now() - t0;
     release();
     await Promise.all(all);
@@ -192,10 +206,14 @@ export const suite = defineSuite({
         for (const kind of ['bulwark', 'p-queue'] as const) {
           const fifo: { totalMs: number; enqueueMs: number }[] = [];
           const random: { totalMs: number; enqueueMs: number }[] = [];
-          await queuedCost(kind, false, 1); // warm-up
+          const distinct: { totalMs: number; enqueueMs: number }[] = [];
+          await queuedCost(kind, 'fifo', 1); // warm-up
+          if (kind === 'bulwark') await queuedCost(kind, 'random', 1);
           for (let round = 0; round < 3; round++) {
-            fifo.push(await queuedCost(kind, false, round + 1));
-            if (kind === 'bulwark' || round === 0) random.push(await queuedCost(kind, true, round + 1));
+            fifo.push(await queuedCost(kind, 'fifo', round + 1));
+            if (kind === 'bulwark' || round === 0) random.push(await queuedCost(kind, 'random', round + 1));
+            // All-distinct priorities exercise the entry heap the queue falls back to beyond 4096 distinct values.
+            if (kind === 'bulwark') distinct.push(await queuedCost(kind, 'distinct', round + 1));
           }
           const fifoMs = median(fifo.map((r) => r.totalMs));
           const randomMs = median(random.map((r) => r.totalMs));
@@ -208,6 +226,7 @@ export const suite = defineSuite({
             fifoEnqueueMs,
             randomEnqueueMs,
             enqueueRatio: randomEnqueueMs / fifoEnqueueMs,
+            ...(distinct.length > 0 ? { distinctMs: median(distinct.map((r) => r.totalMs)), distinctRatio: median(distinct.map((r) => r.totalMs)) / fifoMs } : {}),
           };
         }
         return figures;
