@@ -1,0 +1,107 @@
+// @bulwark/redis-lock vs redis-semaphore's Mutex: acquire + release on one
+// local Redis, one caller (round-trip bound) and 32 callers on 32 keys.
+import { createLock, type RedisLock } from '@bulwark/redis-lock';
+import { startRedisServers, type RedisServer } from '@bulwark/servers';
+import { Redis } from 'ioredis';
+import { Mutex } from 'redis-semaphore';
+import { defineSuite, quantile, type BenchCase } from '../harness.js';
+
+let server: RedisServer | undefined;
+let redis: Redis | undefined;
+const latencies = new Map<string, number[]>();
+
+function client(): Redis {
+  if (!redis) throw new Error('suite setup did not run');
+  return redis;
+}
+
+/** Runs `callers` loops of `op` for `durationMs`, recording per-operation latency. */
+function workload(label: string, callers: number, op: (caller: number) => Promise<void>): NonNullable<BenchCase['run']> {
+  return async ({ durationMs }) => {
+    const samples: number[] = [];
+    const end = performance.now() + durationMs;
+    let ops = 0;
+    await Promise.all(
+      Array.from({ length: callers }, async (_, caller) => {
+        while (performance.now() < end) {
+          const t0 = process.hrtime.bigint();
+          await op(caller);
+          samples.push(Number(process.hrtime.bigint() - t0));
+          ops++;
+        }
+      }),
+    );
+    const all = latencies.get(label) ?? [];
+    for (const s of samples) if (all.length < 200_000) all.push(s);
+    latencies.set(label, all);
+    return { ops, latenciesNs: samples };
+  };
+}
+
+function bulwarkCase(label: string, callers: number): BenchCase {
+  let locks: RedisLock[] = [];
+  return {
+    library: 'bulwark',
+    setup: () => {
+      // Like for like with the Mutex below: 10 s TTL, one attempt, automatic extension on
+      // (ours at half the TTL, redis-semaphore's refresh every 0.8 × lockTimeout).
+      locks = Array.from({ length: callers }, (_, i) =>
+        createLock({ redis: client(), key: `bench-rl-${callers}-${i}`, ttlMs: 10_000, retry: { attempts: 1 } }),
+      );
+    },
+    run: workload(`${label} · bulwark`, callers, async (caller) => {
+      const lease = await locks[caller]!.acquire();
+      await lease.release();
+    }),
+  };
+}
+
+function semaphoreCase(label: string, callers: number): BenchCase {
+  let mutexes: Mutex[] = [];
+  return {
+    library: 'redis-semaphore',
+    setup: () => {
+      mutexes = Array.from(
+        { length: callers },
+        (_, i) => new Mutex(client(), `bench-rs-${callers}-${i}`, { lockTimeout: 10_000, acquireAttemptsLimit: 1 }),
+      );
+    },
+    run: workload(`${label} · redis-semaphore`, callers, async (caller) => {
+      const mutex = mutexes[caller]!;
+      await mutex.acquire();
+      await mutex.release();
+    }),
+  };
+}
+
+const ONE = 'acquire+release, 1 caller';
+const MANY = 'acquire+release, 32 callers on 32 keys';
+
+export const suite = defineSuite({
+  name: 'redis-lock',
+  setup: async () => {
+    [server] = await startRedisServers(1);
+    redis = new Redis(server!.url);
+  },
+  teardown: async () => {
+    redis?.disconnect();
+    await server?.destroy();
+  },
+  tasks: [
+    { name: ONE, rounds: 5, durationMs: 1_000, cases: [bulwarkCase(ONE, 1), semaphoreCase(ONE, 1)] },
+    { name: MANY, rounds: 5, durationMs: 1_000, cases: [bulwarkCase(MANY, 32), semaphoreCase(MANY, 32)] },
+  ],
+  reports: [
+    {
+      name: 'per-operation latency (ms)',
+      collect: () => {
+        const figures: Record<string, Record<string, number>> = {};
+        for (const [label, samples] of latencies) {
+          const sorted = [...samples].sort((a, b) => a - b);
+          figures[label] = { p50: quantile(sorted, 0.5) / 1e6, p99: quantile(sorted, 0.99) / 1e6, samples: sorted.length };
+        }
+        return figures;
+      },
+    },
+  ],
+});
