@@ -1,0 +1,3 @@
+import { bulwarkEslintConfig } from '@bulwark/eslint-config';
+
+export default bulwarkEslintConfig(import.meta.dirname);
