@@ -2,11 +2,12 @@
 // inside Redis with Redis's own clock (TIME; Redis 7 replicates script effects,
 // so TIME is allowed). Each call touches one key, so ioredis Cluster routes it
 // to one slot, and every policy (limit per window) is checked before any is
-// charged: all-or-nothing. Times are ms with µs precision, always formatted by
-// hand: Lua would turn numbers into strings with only 14 digits.
+// charged: all-or-nothing. Lua would turn numbers into strings with only 14
+// digits, so stored values are formatted by hand (%d when whole).
 //
-// ARGV[1] n, ARGV[2] policy count P, then per policy: limit, windowMs.
-// Returns { allowed (1/0), remaining, retryAfterMs, resetMs, nowMs } (strings where fractional).
+// ARGV[1] n, ARGV[2] policy count P, then per policy: limit, window (ms for the
+// log, µs for the counter scripts).
+// Returns integers { allowed (1/0), remaining, retryAfter µs, reset µs, now µs }.
 
 const PRELUDE = `
 local t = redis.call('TIME')
@@ -73,15 +74,21 @@ for i = 1, count do
   end
 end
 if remaining < 0 then remaining = 0 end
-return { allowed, remaining, ms(retry), ms(reset), ms(now) }
+return { allowed, remaining, math.floor(retry * 1000 + 0.5), math.floor(reset * 1000 + 0.5), tonumber(t[1]) * 1000000 + tonumber(t[2]) }
 `;
 
 /**
- * Approximate sliding-window counter: one string holding, per policy, the
- * start of the current fixed window, its count and the previous window's count,
- * space-separated ("s1 c1 p1 s2 c2 p2 …"): TIME + GET (+ SET … PX when admitted).
+ * Approximate sliding-window counter, in whole microseconds of Redis TIME: one
+ * string holding, per policy, the index of the current fixed window
+ * (floor(now / window)), its count and the previous window's count,
+ * space-separated ("w1 c1 p1 w2 c2 p2 …"): TIME + GET (+ SET … PX when admitted).
+ * ARGV[3 + 2P] is the key's TTL in ms, ceil(2 · longest window) + 1000.
  */
-export const WINDOW_COUNTER_LUA = `${PRELUDE}
+export const WINDOW_COUNTER_LUA = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local n = tonumber(ARGV[1])
+local count = tonumber(ARGV[2])
 local key = KEYS[1]
 local stored = {}
 local raw = redis.call('GET', key)
@@ -91,39 +98,46 @@ end
 -- a value written for other policies starts afresh
 if #stored ~= 3 * count then stored = {} end
 local allowed, remaining, retry, reset = 1, math.huge, 0, 0
-local starts, currents, previouses, estimates = {}, {}, {}, {}
+local limits, windows = {}, {}
+local indexes, currents, previouses, estimates = {}, {}, {}, {}
 for i = 1, count do
-  local w = windows[i]
-  local start = math.floor(now / w) * w
+  local limit = tonumber(ARGV[1 + 2 * i])
+  local w = tonumber(ARGV[2 + 2 * i])
+  limits[i], windows[i] = limit, w
+  local idx = math.floor(now / w)
+  local start = idx * w
   local s = stored[3 * i - 2]
   local c = stored[3 * i - 1] or 0
   local p = stored[3 * i] or 0
   if s == nil then
     c, p = 0, 0
-  elseif s ~= start then
-    if start - s == w then p = c else p = 0 end
+  elseif s ~= idx then
+    if idx - s == 1 then p = c else p = 0 end
     c = 0
   end
-  starts[i], currents[i], previouses[i] = start, c, p
+  indexes[i], currents[i], previouses[i] = idx, c, p
   local estimate = p * (1 - (now - start) / w) + c
   estimates[i] = estimate
-  if estimate + n > limits[i] + 1e-9 then
+  if estimate + n > limit + 1e-9 then
     allowed = 0
     local at
-    if c + n <= limits[i] + 1e-9 then
-      at = start + w * (1 - (limits[i] - n - c) / p)
+    if c + n <= limit + 1e-9 then
+      at = start + w * (1 - (limit - n - c) / p)
     else
       local share = 0
-      if c > 0 then share = 1 - (limits[i] - n) / c end
+      if c > 0 then share = 1 - (limit - n) / c end
       if share < 0 then share = 0 end
       at = start + w + w * share
     end
     if at - now > retry then retry = at - now end
   end
 end
-local args = {}
+local parts = {}
 for i = 1, count do
   local c = currents[i]
+  local p = previouses[i]
+  local w = windows[i]
+  local start = indexes[i] * w
   local left = limits[i] - estimates[i]
   if allowed == 1 then
     c = c + n
@@ -132,32 +146,36 @@ for i = 1, count do
   left = math.floor(left + 1e-9)
   if left < remaining then remaining = left end
   local r = 0
-  if c > 0 then r = starts[i] + 2 * windows[i] - now elseif previouses[i] > 0 then r = starts[i] + windows[i] - now end
+  if c > 0 then r = start + 2 * w - now elseif p > 0 then r = start + w - now end
   if r > reset then reset = r end
-  args[#args + 1] = string.format('%.17g', starts[i])
-  args[#args + 1] = string.format('%.17g', c)
-  args[#args + 1] = string.format('%.17g', previouses[i])
+  if c % 1 == 0 and p % 1 == 0 and c < 1e15 and p < 1e15 then
+    parts[i] = string.format('%d %d %d', indexes[i], c, p)
+  else
+    parts[i] = string.format('%d %.17g %.17g', indexes[i], c, p)
+  end
 end
 if allowed == 1 then
-  redis.call('SET', key, table.concat(args, ' '), 'PX', math.ceil(2 * maxWindow) + 1000)
+  redis.call('SET', key, table.concat(parts, ' '), 'PX', ARGV[3 + 2 * count])
 end
 if remaining < 0 then remaining = 0 end
-return { allowed, remaining, ms(retry), ms(reset), ms(now) }
+return { allowed, remaining, math.floor(retry + 0.5), math.floor(reset + 0.5), now }
 `;
 
 /**
  * The counter with a single policy, the common case: the same rules and
- * storage ("start count previous") as WINDOW_COUNTER_LUA, written straight-line
- * so a decision costs little more than its TIME + GET (+ SET … PX).
- * ARGV: n, limit, windowMs. Returns like the other scripts.
+ * storage ("window count previous") as WINDOW_COUNTER_LUA, written
+ * straight-line in integer microseconds so a decision costs little more than
+ * its TIME + GET (+ SET … PX).
+ * ARGV: n, limit, window µs, TTL ms. Returns like the other scripts.
  */
 export const WINDOW_COUNTER_TRY_LUA = `
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local n = tonumber(ARGV[1])
 local limit = tonumber(ARGV[2])
 local w = tonumber(ARGV[3])
-local start = math.floor(now / w) * w
+local idx = math.floor(now / w)
+local start = idx * w
 local raw = redis.call('GET', KEYS[1])
 local s, c, p
 if raw then
@@ -165,18 +183,30 @@ if raw then
   if a then s, c, p = tonumber(x), tonumber(y), tonumber(z) end
 end
 if s == nil or c == nil or p == nil then
-  s, c, p = start, 0, 0
-elseif s ~= start then
-  if start - s == w then p = c else p = 0 end
+  c, p = 0, 0
+elseif s ~= idx then
+  if idx - s == 1 then p = c else p = 0 end
   c = 0
 end
 local estimate = p * (1 - (now - start) / w) + c
 if estimate + n <= limit + 1e-9 then
   c = c + n
-  redis.call('SET', KEYS[1], string.format('%.17g %.17g %.17g', start, c, p), 'PX', math.ceil(2 * w) + 1000)
+  local value
+  if c % 1 == 0 and p % 1 == 0 and c < 1e15 and p < 1e15 then
+    value = string.format('%d %d %d', idx, c, p)
+  else
+    value = string.format('%d %.17g %.17g', idx, c, p)
+  end
+  if s == idx then
+    -- The first write in this window set PX (2 windows + 1 s) at or after its
+    -- start, which already keeps the key past this window's end: keep that TTL.
+    redis.call('SET', KEYS[1], value, 'KEEPTTL')
+  else
+    redis.call('SET', KEYS[1], value, 'PX', ARGV[4])
+  end
   local left = math.floor(limit - estimate - n + 1e-9)
   if left < 0 then left = 0 end
-  return { 1, left, '0', string.format('%.3f', start + 2 * w - now), string.format('%.3f', now) }
+  return { 1, left, 0, math.floor(start + 2 * w - now + 0.5), now }
 end
 local at
 if c + n <= limit + 1e-9 then
@@ -193,5 +223,5 @@ local reset = 0
 if c > 0 then reset = start + 2 * w - now elseif p > 0 then reset = start + w - now end
 local left = math.floor(limit - estimate + 1e-9)
 if left < 0 then left = 0 end
-return { 0, left, string.format('%.3f', retry), string.format('%.3f', reset), string.format('%.3f', now) }
+return { 0, left, math.floor(retry + 0.5), math.floor(reset + 0.5), now }
 `;

@@ -60,8 +60,8 @@ export interface RedisSlidingWindowEvents {
 
 type ScriptCommand = (key: string, ...args: string[]) => Promise<unknown>;
 
-const COMMANDS = { log: 'bulwarkSlidingLogV1', counter: 'bulwarkWindowCounterV1' } as const;
-const COUNTER_TRY_COMMAND = 'bulwarkWindowCounterTryV1';
+const COMMANDS = { log: 'bulwarkSlidingLogV2', counter: 'bulwarkWindowCounterV2' } as const;
+const COUNTER_TRY_COMMAND = 'bulwarkWindowCounterTryV2';
 const performanceClock: Clock = { now: () => performance.now() };
 
 /**
@@ -78,7 +78,6 @@ export class RedisSlidingWindow {
   readonly #onStoreError: StoreErrorPolicy;
   readonly #deadlines: DeadlineQueue;
   readonly #clock: Clock;
-  readonly #policyArgs: string[];
   readonly #commandArgs: string[];
   readonly #limit: number;
   readonly #waiters = new Set<(error: Error) => void>();
@@ -107,21 +106,28 @@ export class RedisSlidingWindow {
     this.#onStoreError = validateStorePolicy(options.onStoreError ?? 'throw');
     this.#deadlines = new DeadlineQueue(validateStoreTimeout(options.timeoutMs));
     this.#clock = options.clock ?? performanceClock;
-    this.#policyArgs = [String(this.policies.length)];
-    for (const p of this.policies) this.#policyArgs.push(String(p.limit), String(p.windowMs));
     this.#limit = Math.min(...this.policies.map((p) => p.limit));
-    if (this.algorithm === 'counter' && this.policies.length === 1) {
-      // One policy: the straight-line script (same storage format, fewer steps).
-      this.#command = COUNTER_TRY_COMMAND;
-      this.#commandArgs = this.#policyArgs.slice(1);
-      this.#client.defineCommand(this.#command, { numberOfKeys: 1, lua: WINDOW_COUNTER_TRY_LUA });
+    if (this.algorithm === 'log') {
+      this.#command = COMMANDS.log;
+      this.#commandArgs = [String(this.policies.length)];
+      for (const p of this.policies) this.#commandArgs.push(String(p.limit), String(p.windowMs));
+      this.#client.defineCommand(this.#command, { numberOfKeys: 1, lua: SLIDING_LOG_LUA });
     } else {
-      this.#command = COMMANDS[this.algorithm];
-      this.#commandArgs = this.#policyArgs;
-      this.#client.defineCommand(this.#command, {
-        numberOfKeys: 1,
-        lua: this.algorithm === 'log' ? SLIDING_LOG_LUA : WINDOW_COUNTER_LUA,
-      });
+      // The counter scripts work in whole microseconds; the key lives two of its longest windows + 1 s.
+      const ttl = String(Math.ceil(2 * Math.max(...this.policies.map((p) => p.windowMs))) + 1000);
+      if (this.policies.length === 1) {
+        // One policy: the straight-line script (same storage format, fewer steps).
+        const policy = this.policies[0]!;
+        this.#command = COUNTER_TRY_COMMAND;
+        this.#commandArgs = [String(policy.limit), String(policy.windowMs * 1000), ttl];
+        this.#client.defineCommand(this.#command, { numberOfKeys: 1, lua: WINDOW_COUNTER_TRY_LUA });
+      } else {
+        this.#command = COMMANDS.counter;
+        this.#commandArgs = [String(this.policies.length)];
+        for (const p of this.policies) this.#commandArgs.push(String(p.limit), String(p.windowMs * 1000));
+        this.#commandArgs.push(ttl);
+        this.#client.defineCommand(this.#command, { numberOfKeys: 1, lua: WINDOW_COUNTER_LUA });
+      }
     }
   }
 
@@ -135,31 +141,32 @@ export class RedisSlidingWindow {
   ): Promise<RedisRateLimitResult> {
     const { key, count, options } = parseTakeArguments(keyOrN, nOrOptions, maybeOptions);
     for (const policy of this.policies) checkCount(policy, count);
-    options.signal?.throwIfAborted();
-    let reply: unknown;
+    const signal = options.signal;
+    signal?.throwIfAborted();
+    const args = this.#commandArgs;
     try {
       const command = (this.#client as unknown as Record<string, ScriptCommand>)[this.#command]!;
-      reply = await boundedCall(
-        command.call(this.#client, this.#prefix + key, String(count), ...this.#commandArgs),
-        this.#deadlines,
-        options.signal,
-      );
+      const pending =
+        args.length === 3
+          ? command.call(this.#client, this.#prefix + key, count === 1 ? '1' : String(count), args[0]!, args[1]!, args[2]!)
+          : command.call(this.#client, this.#prefix + key, String(count), ...args);
+      const reply = await boundedCall(pending, this.#deadlines, signal);
       if (!Array.isArray(reply)) throw new TypeError('unexpected reply from the sliding-window script');
+      // Integers: allowed, remaining, retryAfter µs, reset µs, now µs.
+      const allowed = reply[0] === 1;
+      return {
+        allowed,
+        remaining: reply[1] as number,
+        retryAfterMs: allowed ? 0 : (reply[2] as number) / 1000,
+        resetMs: (reply[3] as number) / 1000,
+        limit: this.#limit,
+        serverTimeMs: (reply[4] as number) / 1000,
+      };
     } catch (error) {
-      if (options.signal?.aborted === true) throw options.signal.reason;
+      if (signal?.aborted === true) throw signal.reason;
       this.#emitStoreError(error, key);
       return decideOnStoreError(this.#onStoreError, error, key, count, this.#limit);
     }
-    const values = reply as unknown[];
-    const allowed = Number(values[0]) === 1;
-    return {
-      allowed,
-      remaining: Number(values[1]),
-      retryAfterMs: allowed ? 0 : Number(values[2]),
-      resetMs: Number(values[3]),
-      limit: this.#limit,
-      serverTimeMs: Number(values[4]),
-    };
   }
 
   /**

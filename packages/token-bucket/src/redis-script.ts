@@ -1,9 +1,14 @@
 // The Lua script behind RedisTokenBucket: the formulas of bucket.ts, run
 // atomically inside Redis with Redis's own clock (TIME; Redis 7 replicates
-// script effects, so TIME is allowed). One key per call: a hash holding, per
-// policy i, fields a<i> (anchor, ms) and o<i> (tokens owed), so all policies are
-// checked and charged all-or-nothing and ioredis Cluster routes the call to
-// one slot. emptyAt = anchor + owed · msPerToken, as in bucket.ts.
+// script effects, so TIME is allowed). One key per call holding, per policy,
+// an anchor and the tokens owed, so all policies are checked and charged
+// all-or-nothing and ioredis Cluster routes the call to one slot.
+// emptyAt = anchor + owed · msPerToken, as in bucket.ts (computed here in ms).
+//
+// Stored as one string "anchor1 owed1 anchor2 owed2 …": anchors are Redis
+// TIME in whole microseconds (an anchor is only ever set to "now", so it is
+// always whole), owed is written with %d when whole (the common case, cheap to
+// format) and %.17g otherwise, so every value reads back exactly.
 //
 // KEYS[1]  the bucket key
 // ARGV[1]  mode: 't' try, 'r' reserve (delay up to ARGV[3] ms, or 'inf'), 'c' cancel
@@ -16,7 +21,7 @@
 // anchor_1, owed_1, …; fractional numbers as strings (Redis truncates Lua numbers).
 export const TOKEN_BUCKET_LUA = `
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local now = (tonumber(t[1]) * 1000000 + tonumber(t[2])) / 1000
 local mode = ARGV[1]
 local n = tonumber(ARGV[2])
 local count = tonumber(ARGV[4])
@@ -28,6 +33,8 @@ if raw then
 end
 -- a value written for other policies starts afresh
 if #stored ~= 2 * count then stored = {} end
+-- anchors are stored in whole µs
+for i = 1, #stored, 2 do stored[i] = stored[i] / 1000 end
 local caps, mpts = {}, {}
 local curA, curO, baseA, baseO = {}, {}, {}, {}
 local fresh = false
@@ -80,8 +87,9 @@ end
 local function write(A, O, reset)
   local parts = {}
   for i = 1, count do
-    parts[2 * i - 1] = fmt(A[i])
-    parts[2 * i] = fmt(O[i])
+    parts[2 * i - 1] = string.format('%d', math.floor(A[i] * 1000 + 0.5))
+    local o = O[i]
+    if o % 1 == 0 and o > -1e15 and o < 1e15 then parts[2 * i] = string.format('%d', o) else parts[2 * i] = fmt(o) end
   end
   redis.call('SET', KEYS[1], table.concat(parts, ' '), 'PX', math.ceil(reset) + 1000)
 end
@@ -127,19 +135,22 @@ return out
 
 /**
  * `tryTake` with a single policy, the common case: the same rules and storage
- * ("anchor owed") as TOKEN_BUCKET_LUA, written straight-line so a decision
- * costs little more than its TIME + GET (+ SET … PX).
+ * ("anchor owed", anchor in whole µs) as TOKEN_BUCKET_LUA, written
+ * straight-line in integer microseconds so a decision costs little more than
+ * its TIME + GET (+ SET … PX): no float formatting on the hot path.
  *
- * KEYS[1] the bucket key; ARGV: n, capacity, msPerToken, initialTokens.
- * Returns { allowed (1/0), remaining, retryAfterMs, resetMs }.
+ * KEYS[1] the bucket key; ARGV: n, capacity, µs per token, initialTokens, and
+ * the key's TTL in ms, ceil(fill time) + 1000: this script never goes into
+ * debt, so that always covers the time until the bucket is full again, and an
+ * idle key vanishes at most a second after it would be full anyway.
+ * Returns integers { allowed (1/0), remaining, retryAfter µs, reset µs }.
  */
 export const TOKEN_BUCKET_TRY_LUA = `
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local n = tonumber(ARGV[1])
 local cap = tonumber(ARGV[2])
-local mpt = tonumber(ARGV[3])
-local initial = tonumber(ARGV[4])
+local upt = tonumber(ARGV[3])
 local raw = redis.call('GET', KEYS[1])
 local a, o
 if raw then
@@ -151,23 +162,27 @@ if raw then
 end
 local fresh = false
 if a == nil or o == nil then
+  local initial = tonumber(ARGV[4])
   a, o = now, -initial
   fresh = initial < cap
 end
-local fill = cap * mpt
-if a + o * mpt <= now - fill + 1e-6 then a, o = now, -cap end
-local after = a + (o + n) * mpt
-if after <= now + 1e-6 then
-  local reset = after + fill - now
-  redis.call('SET', KEYS[1], string.format('%.17g %.17g', a, o + n), 'PX', math.ceil(reset) + 1000)
-  local left = (now - after) / mpt
-  if left < 0 then left = 0 end
-  return { 1, math.floor(left + 1e-9), '0', string.format('%.3f', reset) }
+local fill = cap * upt
+if a + o * upt <= now - fill + 0.001 then a, o = now, -cap end
+local e = a + o * upt
+local after = e + n * upt
+local allowed = after <= now + 0.001
+if allowed then
+  o = o + n
+  e = after
 end
-local e = a + o * mpt
 local reset = e + fill - now
-if fresh then redis.call('SET', KEYS[1], string.format('%.17g %.17g', a, o), 'PX', math.ceil(reset) + 1000) end
-local left = (now - e) / mpt
+if allowed or fresh then
+  local value
+  if o % 1 == 0 and o > -1e15 and o < 1e15 then value = string.format('%d %d', a, o) else value = string.format('%d %.17g', a, o) end
+  redis.call('SET', KEYS[1], value, 'PX', ARGV[5])
+end
+local left = (now - e) / upt
 if left < 0 then left = 0 end
-return { 0, math.floor(left + 1e-9), string.format('%.3f', after - now), string.format('%.3f', reset) }
+if allowed then return { 1, math.floor(left + 1e-9), 0, math.floor(reset + 0.5) } end
+return { 0, math.floor(left + 1e-9), math.floor(after - now + 0.5), math.floor(reset + 0.5) }
 `;

@@ -49,8 +49,8 @@ export interface RedisTokenBucketEvents {
 
 type ScriptCommand = (key: string, ...args: string[]) => Promise<unknown>;
 
-const COMMAND_NAME = 'bulwarkTokenBucketV1';
-const TRY_COMMAND_NAME = 'bulwarkTokenBucketTryV1';
+const COMMAND_NAME = 'bulwarkTokenBucketV2';
+const TRY_COMMAND_NAME = 'bulwarkTokenBucketTryV2';
 const performanceClock: Clock = { now: () => performance.now() };
 
 /**
@@ -107,7 +107,14 @@ export class RedisTokenBucket {
     this.#client.defineCommand(COMMAND_NAME, { numberOfKeys: 1, lua: TOKEN_BUCKET_LUA });
     if (this.policies.length === 1) {
       this.#client.defineCommand(TRY_COMMAND_NAME, { numberOfKeys: 1, lua: TOKEN_BUCKET_TRY_LUA });
-      this.#tryArgs = this.#policyArgs.slice(1);
+      const policy = this.policies[0]!;
+      // The try script works in whole microseconds: it takes µs per token.
+      this.#tryArgs = [
+        String(policy.capacity),
+        String(policy.msPerToken * 1000),
+        String(policy.initialTokens),
+        String(Math.ceil(policy.fillMs) + 1000),
+      ];
     }
   }
 
@@ -121,19 +128,30 @@ export class RedisTokenBucket {
   ): Promise<RateLimitResult> {
     const { key, count, options } = parseTakeArguments(keyOrN, nOrOptions, maybeOptions);
     this.#checkCount(count);
-    options.signal?.throwIfAborted();
-    let reply: string[];
+    const signal = options.signal;
+    signal?.throwIfAborted();
+    const tryArgs = this.#tryArgs;
     try {
-      reply =
-        this.#tryArgs === undefined
-          ? await this.#run(key, ['t', String(count), '0'], options.signal)
-          : await this.#call(TRY_COMMAND_NAME, [this.#prefix + key, String(count), ...this.#tryArgs], options.signal);
+      if (tryArgs === undefined) return this.#result(await this.#run(key, ['t', String(count), '0'], signal));
+      // Single policy: the straight-line script, its arguments built once in the constructor.
+      const command = (this.#client as unknown as Record<string, ScriptCommand>)[TRY_COMMAND_NAME]!;
+      const pending = command.call(this.#client, this.#prefix + key, count === 1 ? '1' : String(count), tryArgs[0]!, tryArgs[1]!, tryArgs[2]!, tryArgs[3]!);
+      const reply = await boundedCall(pending, this.#deadlines, signal);
+      if (!Array.isArray(reply)) throw new TypeError('unexpected reply from the token-bucket script');
+      // Integers: allowed, remaining, retryAfter µs, reset µs.
+      const allowed = reply[0] === 1;
+      return {
+        allowed,
+        remaining: reply[1] as number,
+        retryAfterMs: allowed ? 0 : (reply[2] as number) / 1000,
+        resetMs: (reply[3] as number) / 1000,
+        limit: this.#limit,
+      };
     } catch (error) {
-      if (options.signal?.aborted === true) throw options.signal.reason;
+      if (signal?.aborted === true) throw signal.reason;
       this.#emitStoreError(error, key);
       return decideOnStoreError(this.#onStoreError, error, key, count, this.#limit);
     }
-    return this.#result(reply);
   }
 
   /**

@@ -51,7 +51,9 @@ interface Pending {
 /**
  * Deadlines for store calls without a timer per call: every call gets the same
  * timeout, so deadlines arrive in insertion order and one unref'd timer, armed
- * for the oldest pending call, serves them all.
+ * for the oldest pending call, serves them all. Settled calls are dropped from
+ * the head as they settle (Redis answers in order), so the queue stays short
+ * and its entries die young instead of piling up for a whole `timeoutMs`.
  */
 export class DeadlineQueue {
   #items: Pending[] = [];
@@ -65,6 +67,22 @@ export class DeadlineQueue {
     this.#items.push(pending);
     if (this.#timer === undefined) this.#arm(pending.deadline);
     return pending;
+  }
+
+  /** Marks `pending` settled (it will not fail) and drops settled calls from the head. */
+  settle(pending: Pending): void {
+    pending.done = true;
+    const items = this.#items;
+    let head = this.#head;
+    while (head < items.length && items[head]!.done) head++;
+    if (head === items.length) {
+      items.length = 0;
+      head = 0;
+    } else if (head > 1024 && head * 2 > items.length) {
+      this.#items = items.slice(head);
+      head = 0;
+    }
+    this.#head = head;
   }
 
   #arm(deadline: number): void {
@@ -103,24 +121,24 @@ export function boundedCall<T>(promise: Promise<T>, deadlines: DeadlineQueue, si
   return new Promise<T>((resolve, reject) => {
     const onAbort = (): void => {
       if (pending.done) return;
-      pending.done = true;
+      deadlines.settle(pending);
       reject(abortReason(signal));
     };
     const pending = deadlines.add((error) => {
       signal?.removeEventListener('abort', onAbort);
       reject(error);
     });
-    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal !== undefined) signal.addEventListener('abort', onAbort, { once: true });
     promise.then(
       (value) => {
         if (pending.done) return;
-        pending.done = true;
+        deadlines.settle(pending);
         signal?.removeEventListener('abort', onAbort);
         resolve(value);
       },
       (error: unknown) => {
         if (pending.done) return;
-        pending.done = true;
+        deadlines.settle(pending);
         signal?.removeEventListener('abort', onAbort);
         reject(error instanceof Error ? error : new Error(String(error)));
       },
