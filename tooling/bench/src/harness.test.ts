@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { caseLabel, concurrentCallers, formatNs, formatReport, formatTask, median, quantile, runTask } from './harness.js';
+import { caseLabel, concurrentCallers, formatNs, formatReport, formatTask, keepLatencies, median, quantile, runTask } from './harness.js';
 
 describe('statistics', () => {
   it('takes nearest-rank quantiles of sorted samples', () => {
@@ -102,5 +102,15 @@ describe('formatReport', () => {
     expect(text).toContain(' entriesPerCpuSecond');
     expect(text).toContain(' cpuMs');
     expect(text).not.toContain('cpuMsentries');
+  });
+});
+
+describe('keepLatencies', () => {
+  it('passes the result through and keeps the latencies under the label, across rounds', async () => {
+    const kept = new Map<string, number[]>();
+    const run = keepLatencies(kept, 'x', () => Promise.resolve({ ops: 2, latenciesNs: [5, 7] }));
+    expect(await run({ durationMs: 1 })).toEqual({ ops: 2, latenciesNs: [5, 7] });
+    await run({ durationMs: 1 });
+    expect(kept.get('x')).toEqual([5, 7, 5, 7]);
   });
 });

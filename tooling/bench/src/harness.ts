@@ -98,6 +98,24 @@ export function concurrentCallers(callers: number, op: (caller: number) => Promi
   };
 }
 
+/**
+ * Wraps a `run` workload so its per-operation latencies are also kept under
+ * `label` in `into` (at most 200k per label), for a suite's latency report.
+ */
+export function keepLatencies(
+  into: Map<string, number[]>,
+  label: string,
+  run: NonNullable<BenchCase['run']>,
+): NonNullable<BenchCase['run']> {
+  return async (options) => {
+    const result = await run(options);
+    const all = into.get(label) ?? [];
+    for (const ns of result.latenciesNs ?? []) if (all.length < 200_000) all.push(ns);
+    into.set(label, all);
+    return result;
+  };
+}
+
 export function caseLabel(c: { library: string; variant?: string | undefined }): string {
   return c.variant ? `${c.library} (${c.variant})` : c.library;
 }

@@ -4,7 +4,7 @@ import { createLock, type RedisLock } from '@bulwark/redis-lock';
 import { startRedisServers, type RedisServer } from '@bulwark/servers';
 import { Redis } from 'ioredis';
 import { Mutex } from 'redis-semaphore';
-import { defineSuite, quantile, type BenchCase } from '../harness.js';
+import { concurrentCallers, defineSuite, keepLatencies, quantile, type BenchCase } from '../harness.js';
 
 let server: RedisServer | undefined;
 let redis: Redis | undefined;
@@ -15,27 +15,8 @@ function client(): Redis {
   return redis;
 }
 
-/** Runs `callers` loops of `op` for `durationMs`, recording per-operation latency. */
 function workload(label: string, callers: number, op: (caller: number) => Promise<void>): NonNullable<BenchCase['run']> {
-  return async ({ durationMs }) => {
-    const samples: number[] = [];
-    const end = performance.now() + durationMs;
-    let ops = 0;
-    await Promise.all(
-      Array.from({ length: callers }, async (_, caller) => {
-        while (performance.now() < end) {
-          const t0 = process.hrtime.bigint();
-          await op(caller);
-          samples.push(Number(process.hrtime.bigint() - t0));
-          ops++;
-        }
-      }),
-    );
-    const all = latencies.get(label) ?? [];
-    for (const s of samples) if (all.length < 200_000) all.push(s);
-    latencies.set(label, all);
-    return { ops, latenciesNs: samples };
-  };
+  return keepLatencies(latencies, label, concurrentCallers(callers, op));
 }
 
 function bulwarkCase(label: string, callers: number): BenchCase {

@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 // TypeScript cannot find its bundled declarations; describe the part we use.
 // @ts-expect-error -- untyped under NodeNext resolution (see above)
 import NodeRedlockModule from 'redlock';
-import { defineSuite, quantile, type BenchCase } from '../harness.js';
+import { concurrentCallers, defineSuite, keepLatencies, quantile, type BenchCase } from '../harness.js';
 
 interface NodeRedlockLike {
   acquire(resources: string[], durationMs: number): Promise<{ release(): Promise<unknown> }>;
@@ -19,25 +19,7 @@ let clients: Redis[] = [];
 const latencies = new Map<string, number[]>();
 
 function workload(label: string, callers: number, op: (caller: number) => Promise<void>): NonNullable<BenchCase['run']> {
-  return async ({ durationMs }) => {
-    const samples: number[] = [];
-    const end = performance.now() + durationMs;
-    let ops = 0;
-    await Promise.all(
-      Array.from({ length: callers }, async (_, caller) => {
-        while (performance.now() < end) {
-          const t0 = process.hrtime.bigint();
-          await op(caller);
-          samples.push(Number(process.hrtime.bigint() - t0));
-          ops++;
-        }
-      }),
-    );
-    const all = latencies.get(label) ?? [];
-    for (const s of samples) if (all.length < 200_000) all.push(s);
-    latencies.set(label, all);
-    return { ops, latenciesNs: samples };
-  };
+  return keepLatencies(latencies, label, concurrentCallers(callers, op));
 }
 
 function bulwarkCase(label: string, callers: number): BenchCase {
