@@ -35,7 +35,7 @@ export type { LockLostReason } from './errors.js';
 export { LOCK_SCRIPTS, lockKeys, runScript, acquireOnce, extendOnce, releaseOnce, raiseFence } from './scripts.js';
 export { keySlot } from './slot.js';
 export { ManagedLease } from './lease.js';
-export type { LeaseBackend, ManagedLeaseOptions } from './lease.js';
+export type { LeaseBackend, LeaseTiming, ManagedLeaseOptions } from './lease.js';
 export { LockBase, SingleRedisLock, resolveLockTiming } from './redis-lock.js';
 export type { ResolvedLockTiming } from './redis-lock.js';
 export { Emitter } from './events.js';

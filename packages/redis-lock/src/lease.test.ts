@@ -33,15 +33,17 @@ function lease(b: LeaseBackend, options: { autoExtend?: false | { beforeExpiryMs
   const seen: string[] = [];
   for (const name of ['extended', 'extendFailed', 'lost', 'released', 'releaseFailed'] as const) events.on(name, () => seen.push(name));
   const l = new ManagedLease({
-    key: 'k',
+    timing: {
+      key: 'k',
+      ttlMs: TTL,
+      driftFactor: 0.01,
+      attemptTimeoutMs: 200,
+      clock,
+      autoExtend: options.autoExtend ?? { beforeExpiryMs: TTL / 2 },
+      maxExtensions: options.maxExtensions ?? Infinity,
+    },
     fencingToken: 7,
     validUntil: validUntil(clock.now(), TTL, 0.01),
-    ttlMs: TTL,
-    driftFactor: 0.01,
-    attemptTimeoutMs: 200,
-    clock,
-    autoExtend: options.autoExtend ?? { beforeExpiryMs: TTL / 2 },
-    maxExtensions: options.maxExtensions ?? Infinity,
     backend: b,
     events,
   });

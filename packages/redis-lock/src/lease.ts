@@ -48,17 +48,23 @@ export interface LeaseBackend {
   release(timeoutMs: number): Promise<boolean>;
 }
 
+/** The per-lock settings a lease reads; a lock's resolved timing satisfies it as is. */
+export interface LeaseTiming {
+  readonly key: string;
+  readonly ttlMs: number;
+  readonly driftFactor: number;
+  readonly attemptTimeoutMs: number;
+  readonly clock: Clock;
+  /** false, or extend automatically when `beforeExpiryMs` of validity remain. */
+  readonly autoExtend: false | { beforeExpiryMs: number };
+  readonly maxExtensions: number;
+}
+
 export interface ManagedLeaseOptions {
-  key: string;
+  /** Shared by every lease of one lock (not copied per lease). */
+  timing: LeaseTiming;
   fencingToken: number;
   validUntil: number;
-  ttlMs: number;
-  driftFactor: number;
-  attemptTimeoutMs: number;
-  clock: Clock;
-  /** false, or extend automatically when `beforeExpiryMs` of validity remain. */
-  autoExtend: false | { beforeExpiryMs: number };
-  maxExtensions: number;
   backend: LeaseBackend;
   events: Emitter<LockEvents>;
   /** Called once when the lease stops being held (lost or released). */
@@ -71,6 +77,7 @@ export class ManagedLease implements Lease {
   readonly key: string;
   readonly fencingToken: number;
   readonly #options: ManagedLeaseOptions;
+  readonly #timing: LeaseTiming;
   // Created on first access of `signal`: plain acquire/release never pays for it.
   #controller: AbortController | undefined;
   #abortReason: LockLostError | undefined;
@@ -87,12 +94,14 @@ export class ManagedLease implements Lease {
   #lostError: LockLostError | undefined;
 
   constructor(options: ManagedLeaseOptions) {
+    const timing = options.timing;
     this.#options = options;
-    this.key = options.key;
+    this.#timing = timing;
+    this.key = timing.key;
     this.fencingToken = options.fencingToken;
     this.#validUntil = options.validUntil;
-    this.#scheduler = schedulerFor(options.clock);
-    this.#nextExtendAt = options.autoExtend ? options.validUntil - options.autoExtend.beforeExpiryMs : Infinity;
+    this.#scheduler = schedulerFor(timing.clock);
+    this.#nextExtendAt = timing.autoExtend ? options.validUntil - timing.autoExtend.beforeExpiryMs : Infinity;
     this.#schedule();
   }
 
@@ -114,10 +123,10 @@ export class ManagedLease implements Lease {
   }
 
   remainingMs(): number {
-    return this.#validUntil - this.#options.clock.now();
+    return this.#validUntil - this.#timing.clock.now();
   }
 
-  async extend(ttlMs: number = this.#options.ttlMs, options: { signal?: AbortSignal } = {}): Promise<void> {
+  async extend(ttlMs: number = this.#timing.ttlMs, options: { signal?: AbortSignal } = {}): Promise<void> {
     if (!(typeof ttlMs === 'number' && Number.isFinite(ttlMs) && ttlMs >= 1)) {
       throw new RangeError(`ttlMs must be a finite number >= 1, got ${String(ttlMs)}`);
     }
@@ -133,7 +142,8 @@ export class ManagedLease implements Lease {
       this.#abort(undefined);
       this.#options.onSettled?.(this);
     }
-    const { attemptTimeoutMs, events } = this.#options;
+    const { attemptTimeoutMs } = this.#timing;
+    const { events } = this.#options;
     let deleted: boolean;
     try {
       deleted = await withDeadline(this.#options.backend.release(attemptTimeoutMs), attemptTimeoutMs, options.signal);
@@ -154,7 +164,8 @@ export class ManagedLease implements Lease {
 
   async #extend(ttlMs: number, automatic: boolean, signal: AbortSignal | undefined): Promise<void> {
     if (this.#state !== 'held') throw this.#notHeldError();
-    const { clock, attemptTimeoutMs, backend, driftFactor, events } = this.#options;
+    const { clock, attemptTimeoutMs, driftFactor } = this.#timing;
+    const { backend, events } = this.#options;
     const sentAt = clock.now();
     const timeoutMs = Math.max(1, Math.min(attemptTimeoutMs, this.#validUntil - sentAt));
     let extended: boolean;
@@ -176,7 +187,7 @@ export class ManagedLease implements Lease {
     if (sentAt >= this.#lastExtendSentAt) {
       this.#lastExtendSentAt = sentAt;
       this.#validUntil = computeValidUntil(sentAt, ttlMs, driftFactor);
-      if (this.#options.autoExtend) this.#nextExtendAt = this.#validUntil - this.#options.autoExtend.beforeExpiryMs;
+      if (this.#timing.autoExtend) this.#nextExtendAt = this.#validUntil - this.#timing.autoExtend.beforeExpiryMs;
     }
     this.#extensions++;
     events.emit('extended', { key: this.key, fencingToken: this.fencingToken, validUntil: this.#validUntil, automatic });
@@ -184,7 +195,7 @@ export class ManagedLease implements Lease {
   }
 
   #canAutoExtend(): boolean {
-    return this.#options.autoExtend !== false && !this.#extending && this.#autoExtensions < this.#options.maxExtensions;
+    return this.#timing.autoExtend !== false && !this.#extending && this.#autoExtensions < this.#timing.maxExtensions;
   }
 
   #schedule(): void {
@@ -202,7 +213,7 @@ export class ManagedLease implements Lease {
 
   readonly #onTimer = (): void => {
     if (this.#state !== 'held') return;
-    const now = this.#options.clock.now();
+    const now = this.#timing.clock.now();
     if (now >= this.#validUntil) {
       this.#lose('expired');
       return;
@@ -219,13 +230,13 @@ export class ManagedLease implements Lease {
     this.#autoExtensions++;
     this.#schedule(); // keep the expiry timer armed while the extension is in flight
     try {
-      await this.#extend(this.#options.ttlMs, true, undefined);
+      await this.#extend(this.#timing.ttlMs, true, undefined);
     } catch (error) {
       if (!isLockLostError(error) && this.#state === 'held') {
         // Store unavailable: try again soon, while validity lasts (the expiry timer still stands).
         this.#autoExtensions--;
-        const left = this.#validUntil - this.#options.clock.now();
-        this.#nextExtendAt = this.#options.clock.now() + Math.max(5, Math.min(this.#options.ttlMs / 10, left / 3));
+        const left = this.#validUntil - this.#timing.clock.now();
+        this.#nextExtendAt = this.#timing.clock.now() + Math.max(5, Math.min(this.#timing.ttlMs / 10, left / 3));
       }
     } finally {
       this.#extending = false;
@@ -244,7 +255,7 @@ export class ManagedLease implements Lease {
     this.#options.events.emit('lost', { key: this.key, fencingToken: this.fencingToken, error });
     if (reason === 'expired' && !this.#releaseStarted) {
       // An extension may still land after we gave up: clean up (compare-owner, so harmless).
-      this.#options.backend.release(this.#options.attemptTimeoutMs).catch(ignore);
+      this.#options.backend.release(this.#timing.attemptTimeoutMs).catch(ignore);
     }
   }
 

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { monotonicClock, type Clock } from './clock.js';
 import { InvalidOptionsError, LockHeldError, StoreUnavailableError } from './errors.js';
 import { Emitter, type LockEvents, type Listener } from './events.js';
-import { ManagedLease, type Lease, type LeaseBackend } from './lease.js';
+import { ManagedLease, type Lease, type LeaseBackend, type LeaseTiming } from './lease.js';
 import { checkClock, checkFunction, checkNumber } from './options.js';
 import { planRetry, resolveRetry, type RetryOptions, type RetryPolicy } from './retry.js';
 import { acquireOnce, extendOnce, lockKeys, releaseOnce, type AcquireReply, type LockKeys, type RedisClient } from './scripts.js';
@@ -46,7 +46,7 @@ export interface RedisLockOptions extends LockTimingOptions {
 }
 
 /** Validated timing options, shared with @bulwark/redlock. */
-export interface ResolvedLockTiming {
+export interface ResolvedLockTiming extends LeaseTiming {
   readonly key: string;
   readonly keys: LockKeys;
   readonly ttlMs: number;
@@ -282,15 +282,9 @@ export abstract class SingleRedisLock extends LockBase {
   #lease(token: string, fencingToken: number, until: number, attempts: number): Lease {
     const t = this.timing;
     const lease = new ManagedLease({
-      key: t.key,
+      timing: t,
       fencingToken,
       validUntil: until,
-      ttlMs: t.ttlMs,
-      driftFactor: t.driftFactor,
-      attemptTimeoutMs: t.attemptTimeoutMs,
-      clock: t.clock,
-      autoExtend: t.autoExtend,
-      maxExtensions: t.maxExtensions,
       events: this.events,
       backend: new TokenBackend(this, token),
       onSettled: this.#onSettled,

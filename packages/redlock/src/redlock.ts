@@ -167,15 +167,9 @@ export class Redlock extends LockBase {
     const quorumUnavailable = (tally: Tally, detail: string): QuorumUnavailableError =>
       new QuorumUnavailableError({ key: t.key, quorum: this.quorum, masters, answered: tally.yes + tally.no, attempts: 0, detail });
     const lease = new ManagedLease({
-      key: t.key,
+      timing: t,
       fencingToken,
       validUntil: until,
-      ttlMs: t.ttlMs,
-      driftFactor: t.driftFactor,
-      attemptTimeoutMs: t.attemptTimeoutMs,
-      clock: t.clock,
-      autoExtend: t.autoExtend,
-      maxExtensions: t.maxExtensions,
       events: this.events,
       backend: {
         // Extending and releasing also raise every reachable master's counter to our token.
