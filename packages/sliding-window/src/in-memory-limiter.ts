@@ -1,5 +1,13 @@
-import { InvalidArgumentError, LimiterClosedError, WaitExceedsDeadlineError, abortReason, parseTakeArguments } from '@bulwark/token-bucket';
-import type { Clock, RateLimitResult, TakeOptions, TakeResult } from '@bulwark/token-bucket';
+import {
+  InvalidArgumentError,
+  LimiterClosedError,
+  WaitExceedsDeadlineError,
+  abortReason,
+  evictionLimits,
+  insertWithEviction,
+  parseTakeArguments,
+} from '@bulwark/token-bucket';
+import type { Clock, EvictionCounters, EvictionPolicy, RateLimitResult, TakeOptions, TakeResult } from '@bulwark/token-bucket';
 import { checkCount, windowConfig, type WindowConfig, type WindowOptions } from './window.js';
 
 export interface InMemoryWindowOptions extends WindowOptions {
@@ -51,8 +59,6 @@ interface Queue {
 }
 
 const DEFAULT_KEY = '';
-const SCAN_ON_INSERT = 2;
-const SCAN_WHEN_FULL = 8;
 const performanceClock: Clock = { now: () => performance.now() };
 
 /**
@@ -63,29 +69,27 @@ const performanceClock: Clock = { now: () => performance.now() };
 export abstract class InMemoryWindowLimiter<State> {
   readonly config: WindowConfig;
   protected readonly clock: Clock;
-  readonly #maxKeys: number;
-  readonly #idleMs: number;
+  readonly #eviction: EvictionPolicy<State>;
+  readonly #evicted: EvictionCounters = { droppedIdle: 0, droppedActive: 0 };
   readonly #states = new Map<string, State>();
   readonly #queues = new Map<string, Queue>();
   readonly #dropListeners = new Set<(event: WindowLimiterEvents['dropActive']) => void>();
   #closed = false;
   #allowed = 0;
   #rejected = 0;
-  #droppedIdle = 0;
-  #droppedActive = 0;
 
   constructor(options: InMemoryWindowOptions) {
     this.config = windowConfig(options);
     this.clock = options.clock ?? performanceClock;
     if (typeof this.clock.now !== 'function') throw new InvalidArgumentError('clock must have a now() method');
-    const maxKeys = options.maxKeys ?? 100_000;
-    if (!Number.isInteger(maxKeys) || maxKeys < 1) throw new InvalidArgumentError(`maxKeys must be an integer >= 1, got ${String(maxKeys)}`);
-    this.#maxKeys = maxKeys;
-    const idleMs = options.idleMs ?? 1000;
-    if (typeof idleMs !== 'number' || !(idleMs >= 0) || !Number.isFinite(idleMs)) {
-      throw new InvalidArgumentError(`idleMs must be a finite number >= 0, got ${String(idleMs)}`);
-    }
-    this.#idleMs = idleMs;
+    // An idle window equals an absent key; keys with waiters stay; at maxKeys the
+    // key counting the fewest requests goes, as its loss over-admits the least.
+    this.#eviction = {
+      ...evictionLimits(options),
+      isIdle: (state, at) => this.isIdle(state, at),
+      dropCost: (state, now) => this.load(state, now),
+      isPinned: (key) => this.#queues.has(key),
+    };
   }
 
   protected abstract createState(now: number): State;
@@ -200,8 +204,8 @@ export abstract class InMemoryWindowLimiter<State> {
       waiters,
       allowed: this.#allowed,
       rejected: this.#rejected,
-      droppedIdle: this.#droppedIdle,
-      droppedActive: this.#droppedActive,
+      droppedIdle: this.#evicted.droppedIdle,
+      droppedActive: this.#evicted.droppedActive,
     };
   }
 
@@ -275,40 +279,9 @@ export abstract class InMemoryWindowLimiter<State> {
     if (this.#queues.get(key) === queue) this.#queues.delete(key);
   }
 
-  /** Adds a key; looks at the oldest few keys first, dropping idle ones and moving busy ones to the back. */
+  /** Adds a key, evicting idle keys without a timer (see @bulwark/token-bucket's insertWithEviction). */
   #insert(key: string, state: State, now: number): void {
-    const states = this.#states;
-    if (this.#sweep(SCAN_ON_INSERT, now) !== true && states.size >= this.#maxKeys) {
-      const victim = this.#sweep(SCAN_WHEN_FULL, now);
-      if (victim !== undefined && victim !== true) {
-        states.delete(victim);
-        this.#droppedActive++;
-        for (const listener of this.#dropListeners) listener({ key: victim });
-      }
-    }
-    states.set(key, state);
-  }
-
-  #sweep(count: number, now: number): true | string | undefined {
-    const states = this.#states;
-    let lightest: string | undefined;
-    let lightestLoad = Number.POSITIVE_INFINITY;
-    for (let i = 0; i < count; i++) {
-      const first = states.entries().next();
-      if (first.done === true) break;
-      const [oldKey, oldState] = first.value;
-      states.delete(oldKey);
-      if (this.isIdle(oldState, now - this.#idleMs) && !this.#queues.has(oldKey)) {
-        this.#droppedIdle++;
-        return true;
-      }
-      states.set(oldKey, oldState);
-      const load = this.load(oldState, now);
-      if (load < lightestLoad && !this.#queues.has(oldKey)) {
-        lightestLoad = load;
-        lightest = oldKey;
-      }
-    }
-    return lightest;
+    const dropped = insertWithEviction(this.#states, key, state, now, this.#eviction, this.#evicted);
+    if (dropped !== undefined) for (const listener of this.#dropListeners) listener({ key: dropped });
   }
 }

@@ -1,4 +1,6 @@
 export { TokenBucket, parseTakeArguments } from './token-bucket.js';
+export { evictionLimits, insertWithEviction } from './key-eviction.js';
+export type { EvictionCounters, EvictionPolicy } from './key-eviction.js';
 export type { TokenBucketOptions, TokenBucketStats, TokenBucketEvents } from './token-bucket.js';
 export { RedisTokenBucket } from './redis-token-bucket.js';
 export type { RedisTokenBucketOptions, RedisReservation, RedisTokenBucketEvents } from './redis-token-bucket.js';

@@ -13,6 +13,7 @@ import {
 } from './bucket.js';
 import { InvalidArgumentError, LimiterClosedError, WaitExceedsDeadlineError } from './errors.js';
 import { abortReason } from './store.js';
+import { evictionLimits, insertWithEviction, type EvictionCounters, type EvictionPolicy } from './key-eviction.js';
 import type { Clock, RateLimitResult, Reservation, TakeOptions, TakeResult } from './types.js';
 
 export interface TokenBucketOptions extends BucketOptions {
@@ -48,8 +49,6 @@ export interface TokenBucketEvents {
 }
 
 const DEFAULT_KEY = '';
-const SCAN_ON_INSERT = 2;
-const SCAN_WHEN_FULL = 8;
 
 interface Waiter {
   timer: ReturnType<typeof setTimeout>;
@@ -66,8 +65,8 @@ const performanceClock: Clock = { now: () => performance.now() };
 export class TokenBucket {
   readonly config: BucketConfig;
   readonly #clock: Clock;
-  readonly #maxKeys: number;
-  readonly #idleMs: number;
+  readonly #eviction: EvictionPolicy<BucketState>;
+  readonly #evicted: EvictionCounters = { droppedIdle: 0, droppedActive: 0 };
   /** key → state. Insertion-ordered, so the first entries are the oldest keys. */
   readonly #buckets = new Map<string, BucketState>();
   /** Scratch state for the next take, so the hot path allocates only its result. */
@@ -77,23 +76,22 @@ export class TokenBucket {
   #closed = false;
   #allowed = 0;
   #rejected = 0;
-  #droppedIdle = 0;
-  #droppedActive = 0;
 
   constructor(options: TokenBucketOptions) {
     this.config = bucketConfig(options);
     this.#clock = options.clock ?? performanceClock;
     if (typeof this.#clock.now !== 'function') throw new InvalidArgumentError('clock must have a now() method');
-    const maxKeys = options.maxKeys ?? 100_000;
-    if (!Number.isInteger(maxKeys) || maxKeys < 1) {
-      throw new InvalidArgumentError(`maxKeys must be an integer >= 1, got ${String(maxKeys)}`);
-    }
-    this.#maxKeys = maxKeys;
-    const idleMs = options.idleMs ?? 1000;
-    if (typeof idleMs !== 'number' || !(idleMs >= 0) || !Number.isFinite(idleMs)) {
-      throw new InvalidArgumentError(`idleMs must be a finite number >= 0, got ${String(idleMs)}`);
-    }
-    this.#idleMs = idleMs;
+    const { maxKeys, idleMs } = evictionLimits(options);
+    const config = this.config;
+    // A full bucket equals an absent one; at maxKeys the bucket holding the most
+    // tokens (earliest emptyAt) goes, as its loss over-admits the least.
+    this.#eviction = {
+      maxKeys,
+      idleMs,
+      isIdle: (state, at) => isFull(config, state, at),
+      dropCost: (state) => state.anchor + state.owed * config.msPerToken,
+      isPinned: () => false,
+    };
   }
 
   /** Takes `n` tokens (default 1) if available now; otherwise takes nothing. Never throws except for a bad `n`. */
@@ -227,8 +225,8 @@ export class TokenBucket {
       waiters: this.#waiters.size,
       allowed: this.#allowed,
       rejected: this.#rejected,
-      droppedIdle: this.#droppedIdle,
-      droppedActive: this.#droppedActive,
+      droppedIdle: this.#evicted.droppedIdle,
+      droppedActive: this.#evicted.droppedActive,
     };
   }
 
@@ -282,52 +280,10 @@ export class TokenBucket {
     return after > now ? after - now : 0;
   }
 
-  /**
-   * Adds a key. Looks at the oldest few keys on every insert: full buckets are
-   * dropped (a full bucket equals an absent one), busy ones move to the back
-   * (second chance), so idle keys go away without a timer. At `maxKeys`, if no
-   * idle key turns up, the scanned key holding the most tokens is dropped: the
-   * one whose loss over-admits the least.
-   */
+  /** Adds a key, evicting idle (full) buckets without a timer; see key-eviction.ts. */
   #insert(key: string, state: BucketState, now: number): void {
-    const buckets = this.#buckets;
-    if (this.#sweep(SCAN_ON_INSERT, now) !== true && buckets.size >= this.#maxKeys) {
-      const victim = this.#sweep(SCAN_WHEN_FULL, now);
-      if (victim !== undefined && victim !== true) {
-        buckets.delete(victim);
-        this.#droppedActive++;
-        for (const listener of this.#dropListeners) listener({ key: victim });
-      }
-    }
-    buckets.set(key, state);
-  }
-
-  /**
-   * Examines up to `count` of the oldest keys, dropping full ones. Returns true
-   * if one was dropped, else the examined key with the most tokens (or undefined).
-   */
-  #sweep(count: number, now: number): true | string | undefined {
-    const buckets = this.#buckets;
-    let richest: string | undefined;
-    let richestEmptyAt = Number.POSITIVE_INFINITY;
-    const config = this.config;
-    for (let i = 0; i < count; i++) {
-      const first = buckets.entries().next();
-      if (first.done === true) break;
-      const [oldKey, oldState] = first.value;
-      buckets.delete(oldKey);
-      if (isFull(config, oldState, now - this.#idleMs)) {
-        this.#droppedIdle++;
-        return true;
-      }
-      buckets.set(oldKey, oldState);
-      const oldEmptyAt = oldState.anchor + oldState.owed * config.msPerToken;
-      if (oldEmptyAt < richestEmptyAt) {
-        richestEmptyAt = oldEmptyAt;
-        richest = oldKey;
-      }
-    }
-    return richest;
+    const dropped = insertWithEviction(this.#buckets, key, state, now, this.#eviction, this.#evicted);
+    if (dropped !== undefined) for (const listener of this.#dropListeners) listener({ key: dropped });
   }
 }
 
