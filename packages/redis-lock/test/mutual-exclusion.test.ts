@@ -1,14 +1,14 @@
 // Mutual exclusion across 8 processes, checked by a fencing store, and the
 // violation that fencing catches when a holder is frozen past its TTL.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { sharedServers } from '@bulwark/servers/testing';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLock } from '../src/index.js';
 import { fencedWrite, naiveWrite, storeKeys } from './fixtures/fencing-store.js';
+import { startChild, type Child } from './fixtures/child-process.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/contender.ts', import.meta.url));
 const { redisUrls } = sharedServers();
@@ -18,28 +18,7 @@ let store: Redis;
 let lockRedis: Redis;
 const children = new Set<ChildProcess>();
 
-interface Child {
-  process: ChildProcess;
-  next(): Promise<Record<string, unknown>>;
-  exited: Promise<number | null>;
-}
-
-function start(config: object): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', fixture, JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'inherit'] });
-  children.add(child);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  void exited.then(() => children.delete(child));
-  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-  return {
-    process: child,
-    exited,
-    next: async () => {
-      const line: IteratorResult<string> = await lines.next();
-      if (line.done === true) throw new Error('child exited before answering');
-      return JSON.parse(line.value) as Record<string, unknown>;
-    },
-  };
-}
+const start = (config: object): Child => startChild(fixture, config, children);
 
 beforeAll(() => {
   store = new Redis(storeUrl, { commandTimeout: 5_000 });

@@ -1,15 +1,15 @@
-// The fencing store is shared with @bulwark/redis-lock's tests (one copy, in its test/fixtures).
+// The fencing store and the child launcher are shared with @bulwark/redis-lock's tests (one copy, in its test/fixtures).
 // Redlock mutual exclusion across 8 processes over 5 masters, checked by a fencing
 // store on a separate Redis, and the violation fencing catches when a holder is frozen.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { sharedServers, startServerGroup, type PrivateServerGroup } from '@bulwark/servers/testing';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createRedlock } from '../src/index.js';
 import { fencedWrite, naiveWrite, storeKeys } from '../../redis-lock/test/fixtures/fencing-store.js';
+import { startChild, type Child } from '../../redis-lock/test/fixtures/child-process.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/contender.ts', import.meta.url));
 const masterUrls = sharedServers().redisUrls.slice(0, 5);
@@ -19,28 +19,7 @@ let store: Redis;
 let masters: Redis[];
 const children = new Set<ChildProcess>();
 
-interface Child {
-  process: ChildProcess;
-  next(): Promise<Record<string, unknown>>;
-  exited: Promise<number | null>;
-}
-
-function start(config: object): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', fixture, JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'inherit'] });
-  children.add(child);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  void exited.then(() => children.delete(child));
-  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-  return {
-    process: child,
-    exited,
-    next: async () => {
-      const line: IteratorResult<string> = await lines.next();
-      if (line.done === true) throw new Error('child exited before answering');
-      return JSON.parse(line.value) as Record<string, unknown>;
-    },
-  };
-}
+const start = (config: object): Child => startChild(fixture, config, children);
 
 beforeAll(async () => {
   storeGroup = await startServerGroup({ redis: 1 }); // the fencing store: not one of the masters
