@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { caseLabel, concurrentCallers, formatNs, formatReport, formatTask, keepLatencies, median, quantile, runTask } from './harness.js';
+import { caseLabel, concurrentCallers, formatNs, formatReport, formatTask, keepLatencies, latencyReport, median, quantile, runTask } from './harness.js';
 
 describe('statistics', () => {
   it('takes nearest-rank quantiles of sorted samples', () => {
@@ -112,5 +112,13 @@ describe('keepLatencies', () => {
     expect(await run({ durationMs: 1 })).toEqual({ ops: 2, latenciesNs: [5, 7] });
     await run({ durationMs: 1 });
     expect(kept.get('x')).toEqual([5, 7, 5, 7]);
+  });
+});
+
+describe('latencyReport', () => {
+  it('reports p50/p99 in ms and the sample count per label', async () => {
+    const samples = Array.from({ length: 100 }, (_, i) => (i + 1) * 1e6);
+    const report = latencyReport(new Map([['a', samples]]));
+    expect(await report.collect()).toEqual({ a: { p50: 50, p99: 99, samples: 100 } });
   });
 });

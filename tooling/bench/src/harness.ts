@@ -98,6 +98,21 @@ export function concurrentCallers(callers: number, op: (caller: number) => Promi
   };
 }
 
+/** A report of p50/p99 (ms) and sample count per label, from latencies gathered with `keepLatencies`. */
+export function latencyReport(latencies: ReadonlyMap<string, number[]>, name = 'per-operation latency (ms)'): BenchReport {
+  return {
+    name,
+    collect: () => {
+      const figures: Record<string, Record<string, number>> = {};
+      for (const [label, samples] of latencies) {
+        const sorted = [...samples].sort((a, b) => a - b);
+        figures[label] = { p50: quantile(sorted, 0.5) / 1e6, p99: quantile(sorted, 0.99) / 1e6, samples: sorted.length };
+      }
+      return figures;
+    },
+  };
+}
+
 /**
  * Wraps a `run` workload so its per-operation latencies are also kept under
  * `label` in `into` (at most 200k per label), for a suite's latency report.

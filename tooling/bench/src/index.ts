@@ -1,2 +1,2 @@
-export { defineSuite, concurrentCallers, keepLatencies, runTask, median, quantile, formatNs, formatRate, caseLabel } from './harness.js';
+export { defineSuite, concurrentCallers, keepLatencies, latencyReport, runTask, median, quantile, formatNs, formatRate, caseLabel } from './harness.js';
 export type { BenchCase, BenchTask, BenchReport, BenchSuite, CaseResult, TaskResult, SuiteResult } from './harness.js';

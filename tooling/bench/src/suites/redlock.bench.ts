@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 // TypeScript cannot find its bundled declarations; describe the part we use.
 // @ts-expect-error -- untyped under NodeNext resolution (see above)
 import NodeRedlockModule from 'redlock';
-import { concurrentCallers, defineSuite, keepLatencies, quantile, type BenchCase } from '../harness.js';
+import { concurrentCallers, defineSuite, keepLatencies, latencyReport, type BenchCase } from '../harness.js';
 
 interface NodeRedlockLike {
   acquire(resources: string[], durationMs: number): Promise<{ release(): Promise<unknown> }>;
@@ -72,17 +72,5 @@ export const suite = defineSuite({
     { name: ONE, rounds: 5, durationMs: 1_000, cases: [bulwarkCase(ONE, 1), nodeRedlockCase(ONE, 1)] },
     { name: MANY, rounds: 5, durationMs: 1_000, cases: [bulwarkCase(MANY, 32), nodeRedlockCase(MANY, 32)] },
   ],
-  reports: [
-    {
-      name: 'per-operation latency (ms)',
-      collect: () => {
-        const figures: Record<string, Record<string, number>> = {};
-        for (const [label, samples] of latencies) {
-          const sorted = [...samples].sort((a, b) => a - b);
-          figures[label] = { p50: quantile(sorted, 0.5) / 1e6, p99: quantile(sorted, 0.99) / 1e6, samples: sorted.length };
-        }
-        return figures;
-      },
-    },
-  ],
+  reports: [latencyReport(latencies)],
 });
