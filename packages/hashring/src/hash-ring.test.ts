@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isDuplicateNodeError, isEmptyRingError, isInsufficientNodesError, isInvalidOptionsError, isInvalidWeightError } from './errors.js';
-import { DEFAULT_VIRTUAL_NODES, HashRing, diffRings } from './hash-ring.js';
+import { DEFAULT_VIRTUAL_NODES, HashRing, SLOT_COUNT, SLOT_WIDTH, diffRings } from './hash-ring.js';
 import { murmur3x86_32 } from './murmur3.js';
 
 const five = ['cache-a', 'cache-b', 'cache-c', 'cache-d', 'cache-e'];
@@ -48,6 +48,10 @@ describe('HashRing basics', () => {
       ['🙂', 1042440291, 'cache-c', ['cache-c', 'cache-a', 'cache-e']],
       ['', 0, 'cache-a', ['cache-a', 'cache-c', 'cache-e']],
       ['a-much-longer-key-that-spans-several-murmur-blocks:0123456789', 1462154726, 'cache-b', ['cache-b', 'cache-a', 'cache-d']],
+      // Keys whose own position and their slot's centre have different nearest points: these pin the slot rule.
+      ['user:1743', 675712101, 'cache-c', ['cache-c', 'cache-d', 'cache-e']],
+      ['user:1846', 3553255599, 'cache-a', ['cache-a', 'cache-c', 'cache-e']],
+      ['user:3510', 4269188907, 'cache-d', ['cache-d', 'cache-a', 'cache-b']],
     ];
     for (const [key, position, owner, replicas] of golden) {
       expect(ring.position(key)).toBe(position);
@@ -56,7 +60,7 @@ describe('HashRing basics', () => {
       expect(ring.replicas(key, 3)).toEqual(replicas);
     }
     const weighted = new HashRing({ nodes: [{ id: 'small', weight: 0.5 }, { id: 'big', weight: 2 }, 'mid'], virtualNodes: 64 });
-    expect(golden.map(([key]) => weighted.lookup(key))).toEqual(['mid', 'big', 'big', 'big', 'mid', 'mid', 'big', 'mid']);
+    expect(golden.map(([key]) => weighted.lookup(key))).toEqual(['mid', 'big', 'big', 'big', 'mid', 'mid', 'big', 'mid', 'mid', 'mid', 'big']);
   });
 
   it('maps a string and its UTF-8 bytes to the same node', () => {
@@ -137,8 +141,8 @@ describe('HashRing determinism', () => {
   });
 });
 
-describe('HashRing lookup fast path', () => {
-  it('answers exactly like the cell search (replicas(key, 1) does not use the bucket table)', () => {
+describe('HashRing slots', () => {
+  it('answers from the slot table exactly as the cell search does (replicas(key, 1) does not use the table)', () => {
     fc.assert(
       fc.property(
         fc.uniqueArray(fc.string({ minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 12 }),
@@ -155,37 +159,65 @@ describe('HashRing lookup fast path', () => {
       { numRuns: 60 },
     );
   });
-  it('answers exactly like the cell search at cell ends, bucket edges and the wrap (points placed by hand)', () => {
+
+  it('gives a key to the node whose point is nearest the centre of its slot, ties to the point before (reference model)', () => {
     const decoder = new TextDecoder();
+    const RING = 2 ** 32;
     const position = fc.oneof(
       fc.integer({ min: 0, max: 0xffffffff }),
       fc.integer({ min: 0, max: 70_000 }),
       fc.integer({ min: 0xffffffff - 70_000, max: 0xffffffff }),
-      // Clustered around a few bucket edges (buckets are 2^15 wide on rings this small), so cell
-      // ends land on, just before and just after bucket edges, several to a bucket.
-      fc.tuple(fc.constantFrom(0, 1, 2, 2 ** 17 - 1, 2 ** 17), fc.integer({ min: -6, max: 6 })).map(([bucket, delta]) => (bucket * 2 ** 15 + delta + 2 ** 32) % 2 ** 32),
+      // Around the edges and centres of a few slots, so cell ends fall on, before and after them.
+      fc
+        .tuple(fc.constantFrom(0, 1, 2, SLOT_COUNT / 2, SLOT_COUNT - 1), fc.constantFrom(0, SLOT_WIDTH / 2), fc.integer({ min: -3, max: 3 }))
+        .map(([slot, offset, delta]) => (slot * SLOT_WIDTH + offset + delta + RING) % RING),
     );
     fc.assert(
-      fc.property(fc.array(fc.array(position, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 5 }), (layout) => {
+      fc.property(fc.uniqueArray(position, { minLength: 1, maxLength: 24 }), fc.integer({ min: 1, max: 5 }), (points, nodeCount) => {
+        // Point i belongs to node i % nodeCount; every position is distinct.
+        const layout: number[][] = Array.from({ length: Math.min(nodeCount, points.length) }, () => []);
+        points.forEach((p, i) => layout[i % layout.length]!.push(p));
         const placed = new Map<string, number>();
-        layout.forEach((points, node) => points.forEach((p, i) => placed.set(`n${node}-${i}`, p)));
+        layout.forEach((own, node) => own.forEach((p, i) => placed.set(`n${node}-${i}`, p)));
         // Keys 'p:<n>' sit at position n; vnode labels sit where the layout puts them.
         const hash = (bytes: Uint8Array): number => {
           const text = decoder.decode(bytes);
           return text.startsWith('p:') ? Number(text.slice(2)) : placed.get(text)!;
         };
-        const virtualNodes = Math.max(...layout.map((points) => points.length));
-        const ring = new HashRing({ nodes: layout.map((points, node) => ({ id: `n${node}`, weight: points.length / virtualNodes })), virtualNodes, hash });
+        const virtualNodes = Math.max(...layout.map((own) => own.length));
+        const ring = new HashRing({ nodes: layout.map((own, node) => ({ id: `n${node}`, weight: own.length / virtualNodes })), virtualNodes, hash });
+        const reference = (q: number): string => {
+          const centre = Math.floor(q / SLOT_WIDTH) * SLOT_WIDTH + SLOT_WIDTH / 2;
+          let best = '';
+          let bestDistance = Infinity;
+          let bestBefore = false;
+          for (const [label, p] of placed) {
+            const before = (centre - p + RING) % RING; // p at or before the centre, going back
+            const after = (p - centre + RING) % RING; // p after the centre, going forward
+            const isBefore = before <= after;
+            const distance = isBefore ? before : after;
+            if (distance < bestDistance || (distance === bestDistance && isBefore && !bestBefore)) {
+              best = label.slice(0, label.lastIndexOf('-'));
+              bestDistance = distance;
+              bestBefore = isBefore;
+            }
+          }
+          return best;
+        };
         const probes = new Set<number>([0, 1, 0xffffffff, 0xfffffffe, 2 ** 31, 2 ** 31 - 1]);
         const all = [...placed.values()].sort((a, b) => a - b);
         for (let k = 0; k < all.length; k++) {
-          const next = k + 1 < all.length ? all[k + 1]! : all[0]! + 2 ** 32;
+          const next = k + 1 < all.length ? all[k + 1]! : all[0]! + RING;
           for (const p of [all[k]!, Math.floor((all[k]! + next) / 2)]) {
-            const edge = Math.floor(p / 2 ** 15) * 2 ** 15;
-            for (const q of [p - 1, p, p + 1, edge - 1, edge, edge + 2 ** 15 - 1, edge + 2 ** 15]) probes.add(((q % 2 ** 32) + 2 ** 32) % 2 ** 32);
+            const edge = Math.floor(p / SLOT_WIDTH) * SLOT_WIDTH;
+            for (const q of [p - 1, p, p + 1, edge - 1, edge, edge + SLOT_WIDTH - 1, edge + SLOT_WIDTH]) probes.add(((q % RING) + RING) % RING);
           }
         }
-        for (const q of probes) expect(ring.lookup(`p:${q}`)).toBe(ring.replicas(`p:${q}`, 1)[0]);
+        for (const q of probes) {
+          const expected = reference(q);
+          expect(ring.lookup(`p:${q}`)).toBe(expected);
+          expect(ring.replicas(`p:${q}`, 1)[0]).toBe(expected);
+        }
       }),
       { numRuns: 300 },
     );

@@ -3,10 +3,19 @@
 // Layout: the sorted ring points (`positions`, uint32) and, derived from them,
 // `cells`: for each point the upper end of the positions it owns and its
 // owner's index, interleaved in one Uint32Array. A prefix index maps the top
-// bits of a position to the few cells that can hold it, and a bucket table
-// answers most lookups outright (see #buildBuckets), so a lookup is one hash
-// plus usually one memory read, else a short scan of the cells the bucket
-// names. The prefix index serves replicas, bounded loads and diffs.
+// bits of a position to the few cells that can hold it (replicas, bounded
+// loads, ketama lookups).
+//
+// Slots (murmur3 and custom hashes): the ring is read at 2^21 fixed slots, each
+// 2048 positions wide; a key belongs to whoever owns the centre of the slot its
+// position falls in, and a table of one owner index per slot (4 MiB) answers a
+// lookup with one hash and one read, at any ring size. Reading the ring at
+// fixed points keeps every consistent-hashing property (a new node only takes
+// slots whose centre is now nearest to one of its points; nothing moves
+// between the nodes that stay) and costs no balance at 100 nodes (the slot
+// grid is finer than the cells), while the table stays small enough for the
+// cache and the TLB where an exact per-point table of a 1000-node ring (4M
+// points) does not. Ketama mode is exact: it must match libketama key for key.
 //
 // Determinism: a node's points depend only on its id (and weight), and equal
 // points are ordered by node id, so the same node set gives the same ring in
@@ -89,20 +98,14 @@ const OWNER_BITS = 2 ** 21;
 const MAX_NODES = OWNER_BITS;
 const MAX_POINTS = 2 ** 27;
 const encoder = new TextEncoder();
-/** Bucket entries: owner << OFFSET_BITS | offset below MANY_ENDS, MANY_ENDS + cell index from it. */
-const OFFSET_BITS = 15;
-const OFFSET_MASK = 2 ** OFFSET_BITS - 1;
-const MANY_ENDS = 2 ** 31;
-/** Most nodes the bucket table serves (owner indices in 16 bits under MANY_ENDS). */
-const MAX_TABLE_NODES = 2 ** (31 - OFFSET_BITS);
-/** Buckets: at least 2^(32 - OFFSET_BITS), so an offset fits; at most 2^26 (256 MiB). */
-const MIN_BUCKET_BITS = 32 - OFFSET_BITS;
-const MAX_BUCKET_BITS = 26;
-/**
- * Above this many points the cells no longer stay in cache, so a bucket that
- * needs them costs a memory access: such rings get twice the buckets.
- */
-const BIG_RING_POINTS = 2 ** 20;
+/** The ring is read at 2^SLOT_BITS slots (murmur3 and custom hashes). Part of the mapping: changing it moves keys. */
+const SLOT_BITS = 21;
+const SLOT_SHIFT = 32 - SLOT_BITS;
+/** Slots the ring is read at, and positions per slot (exported for tests; not part of the package's entry point). */
+export const SLOT_COUNT = 2 ** SLOT_BITS;
+export const SLOT_WIDTH = 2 ** SLOT_SHIFT;
+/** Where a slot is read: its centre. */
+const slotCentre = (slot: number): number => slot * SLOT_WIDTH + SLOT_WIDTH / 2;
 
 type HashKind = 'murmur3' | 'ketama' | 'custom';
 
@@ -127,17 +130,10 @@ export class HashRing implements Placement {
   #index: Uint32Array = new Uint32Array(2);
   #shift = 31;
   /**
-   * Fast path (see #buildBuckets): the ring cut into 2^k equal buckets, one
-   * uint32 each (and one more at the end, for the wrap). Below MANY_ENDS: the
-   * owner at the bucket's start (high bits) and the offset inside the bucket of
-   * the last position that owner holds there (low OFFSET_BITS; the bucket's
-   * last offset when no cell ends inside it). From MANY_ENDS up, when two or
-   * more cells end inside: MANY_ENDS + the first cell that can hold a position
-   * of the bucket. Empty when owners do not fit (more than MAX_TABLE_NODES nodes).
+   * Owner index per slot (see the top of the file); undefined in ketama mode
+   * and for an empty ring. 16-bit owners up to 65,536 nodes, else 32-bit.
    */
-  #buckets: Uint32Array = new Uint32Array(0);
-  #bucketShift = 32;
-  #bucketMask = 0;
+  #slots: Uint16Array | Uint32Array | undefined = undefined;
   /** Per-owner visit marks for replicas / bounded loads, with an epoch so they need no clearing. */
   #seen: Uint32Array = new Uint32Array(0);
   #epoch = 0;
@@ -227,36 +223,25 @@ export class HashRing implements Placement {
   }
 
   /**
-   * The node that owns `key`: the owner of the ring point nearest to the key's
-   * position (ketama: the first point at or after it). With `bounded`, the first
+   * The node that owns `key`: the owner of the ring point nearest to the
+   * centre of the slot the key's position falls in (ketama: of the first point
+   * at or after the position itself). With `bounded`, the first
    * node in ring order from there whose load is under the bound.
    * Throws EmptyRingError when the ring has no nodes.
    */
   lookup(key: Key, bounded?: BoundedLoadOptions): string {
     if (this.#count === 0) throw new EmptyRingError();
-    if (bounded === undefined && this.#buckets.length > 0) return this.#lookupFast(key);
-    const start = this.#successor(this.#keyPosition(key));
+    const slots = this.#slots;
+    if (bounded === undefined && slots !== undefined) return this.#order[slots[this.#keyPosition(key) >>> SLOT_SHIFT]!]!;
+    const start = this.#startPoint(key);
     if (bounded === undefined) return this.#order[this.#cells[2 * start + 1]!]!;
     return this.#lookupBounded(start, bounded);
   }
 
-  #lookupFast(key: Key): string {
+  /** The point a key's lookup starts from: the one owning its slot's centre (ketama: its position). */
+  #startPoint(key: Key): number {
     const position = this.#keyPosition(key);
-    const bucket = position >>> this.#bucketShift;
-    const entry = this.#buckets[bucket]!;
-    if (entry >= MANY_ENDS) return this.#order[this.#cells[2 * this.#scanFrom(entry - MANY_ENDS, position) + 1]!]!;
-    if ((position & this.#bucketMask) <= (entry & OFFSET_MASK)) return this.#order[entry >>> OFFSET_BITS]!;
-    // Past the bucket's only cell end: the owner is the one the next bucket starts with.
-    const next = this.#buckets[bucket + 1]!;
-    return this.#order[next >= MANY_ENDS ? this.#cells[2 * (next - MANY_ENDS) + 1]! : next >>> OFFSET_BITS]!;
-  }
-
-  /** #successor(position) for a position at or after the end of cell `k` - 1. */
-  #scanFrom(k: number, position: number): number {
-    if (position <= this.#wrapEnd) return this.#count - 1;
-    const cells = this.#cells;
-    while (k < this.#count && cells[2 * k]! < position) k++;
-    return k === this.#count ? 0 : k;
+    return this.#successor(this.#kind === 'ketama' ? position : slotCentre(position >>> SLOT_SHIFT));
   }
 
   /**
@@ -267,7 +252,7 @@ export class HashRing implements Placement {
     if (!Number.isInteger(count) || count < 0) throw new InvalidOptionsError('count', 'an integer >= 0', count);
     if (count > this.#weights.size) throw new InsufficientNodesError(count, this.#weights.size);
     if (count === 0) return [];
-    let point = this.#successor(this.#keyPosition(key));
+    let point = this.#startPoint(key);
     const epoch = this.#nextEpoch();
     const seen = this.#seen;
     const result: string[] = [];
@@ -291,10 +276,12 @@ export class HashRing implements Placement {
       k === this.#count - 1 && this.#wrapEnd >= 0 ? this.#wrapEnd + 2 ** 32 : this.#cells[2 * k]!;
     for (let k = 0; k < this.#count; k++) {
       const owner = this.#cells[2 * k + 1]!;
+      pointCount[owner]!++;
+      if (this.#slots !== undefined) continue;
       const previous = k === 0 ? end(this.#count - 1) - 2 ** 32 : end(k - 1);
       share[owner]! += (end(k) - previous) / 2 ** 32;
-      pointCount[owner]!++;
     }
+    if (this.#slots !== undefined) for (const owner of this.#slots) share[owner]! += 1 / SLOT_COUNT;
     const ownerOf = new Map(this.#order.map((id, index) => [id, index]));
     return {
       hash: this.#kind,
@@ -322,7 +309,23 @@ export class HashRing implements Placement {
       if (before.#count === 0 && after.#count === 0) return ranges;
       throw new EmptyRingError('cannot diff against an empty ring: every key would move to or from nowhere');
     }
-    // Ownership only changes at cell ends, so walk the union of both rings'
+    const push = (start: number, end: number, from: string, to: string): void => {
+      if (from === to) return;
+      const last = ranges[ranges.length - 1];
+      if (last !== undefined && last.end + 1 === start && last.from === from && last.to === to) last.end = end;
+      else ranges.push({ start, end, from, to });
+    };
+    const beforeSlots = before.#slots;
+    const afterSlots = after.#slots;
+    if (beforeSlots !== undefined && afterSlots !== undefined) {
+      // Slotted rings: a key's owner is its slot's, so compare slot by slot.
+      for (let slot = 0; slot < SLOT_COUNT; slot++) {
+        const start = slot * SLOT_WIDTH;
+        push(start, start + SLOT_WIDTH - 1, before.#order[beforeSlots[slot]!]!, after.#order[afterSlots[slot]!]!);
+      }
+      return ranges;
+    }
+    // Ketama: ownership only changes at cell ends, so walk the union of both rings'
     // cell ends: every position in (previous, current] has one owner per ring.
     const breaks = new Float64Array(before.#count + after.#count + 3);
     let n = 0;
@@ -332,12 +335,6 @@ export class HashRing implements Placement {
     }
     breaks[n++] = 0xffffffff;
     const sorted = breaks.subarray(0, n).sort();
-    const push = (start: number, end: number, from: string, to: string): void => {
-      if (from === to) return;
-      const last = ranges[ranges.length - 1];
-      if (last !== undefined && last.end + 1 === start && last.from === from && last.to === to) last.end = end;
-      else ranges.push({ start, end, from, to });
-    };
     let previous = -1;
     for (const current of sorted) {
       if (current <= previous) continue;
@@ -612,60 +609,35 @@ export class HashRing implements Placement {
     index[buckets] = count;
     this.#index = index;
     this.#shift = shift;
-    this.#buildBuckets();
+    this.#buildSlots();
   }
 
   /**
-   * One to two buckets per point (0.5 to 1 cell ends per bucket): 74-91 % of
-   * buckets hold at most one cell end, so most lookups are one hash and one
-   * table read (the next entry, when needed, is almost always in the same
-   * cache line); the rest scan a few cells from the one the entry names. Rings
-   * of more than 2^20 points get two to four buckets per point (91-97 %), as
-   * their cells are too big to stay cached. At least 2^17 buckets (512 KiB).
+   * The slot table: the owner of each slot's centre, in one pass over slots
+   * and cells together (O(slots + points)).
    */
-  #buildBuckets(): void {
+  #buildSlots(): void {
     const count = this.#count;
-    if (count === 0 || this.#order.length > MAX_TABLE_NODES) {
-      this.#buckets = new Uint32Array(0);
+    if (count === 0 || this.#kind === 'ketama') {
+      this.#slots = undefined;
       return;
     }
-    const bits = Math.min(MAX_BUCKET_BITS, Math.max(MIN_BUCKET_BITS, Math.ceil(Math.log2(count)) + (count > BIG_RING_POINTS ? 1 : 0)));
-    const size = 2 ** bits;
-    const buckets = new Uint32Array(size + 1);
-    const shift = 32 - bits;
-    const width = 2 ** shift;
+    const slots = this.#order.length <= 2 ** 16 ? new Uint16Array(SLOT_COUNT) : new Uint32Array(SLOT_COUNT);
     const cells = this.#cells;
     const wrapEnd = this.#wrapEnd;
-    // k: the first cell whose end is >= the bucket's start (what #successor starts from).
+    const wrapOwner = cells[2 * (count - 1) + 1]!;
+    // k: the first cell whose end is >= the centre (what #successor finds).
     let k = 0;
-    for (let bucket = 0; bucket < size; bucket++) {
-      const start = bucket * width;
-      const last = start + width - 1;
-      while (k < count && cells[2 * k]! < start) k++;
-      const first = start <= wrapEnd ? count - 1 : k === count ? 0 : k;
-      // Cell ends in [start, last]. One at `last` itself changes nothing inside
-      // the bucket (offset width - 1); a single one before it means positions
-      // after it belong to the owner the next bucket starts with.
-      let ends = 0;
-      let end = -1;
-      if (start <= wrapEnd) {
-        if (wrapEnd <= last) {
-          ends = 1;
-          end = wrapEnd;
-          if (cells[0]! <= last) ends = 2;
-        }
-      } else {
-        for (let m = k; m < count && cells[2 * m]! <= last && ends < 2; m++) {
-          ends++;
-          end = cells[2 * m]!;
-        }
+    for (let slot = 0; slot < SLOT_COUNT; slot++) {
+      const centre = slotCentre(slot);
+      if (centre <= wrapEnd) {
+        slots[slot] = wrapOwner;
+        continue;
       }
-      buckets[bucket] = ends < 2 ? cells[2 * first + 1]! * 2 ** OFFSET_BITS + (ends === 0 ? width - 1 : end - start) : MANY_ENDS + k;
+      while (k < count && cells[2 * k]! < centre) k++;
+      slots[slot] = cells[2 * (k === count ? 0 : k) + 1]!;
     }
-    buckets[size] = buckets[0]!;
-    this.#buckets = buckets;
-    this.#bucketShift = shift;
-    this.#bucketMask = width - 1;
+    this.#slots = slots;
   }
 }
 

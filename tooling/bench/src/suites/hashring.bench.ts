@@ -5,10 +5,11 @@
 //   cycling through 131,072 distinct strings. `hashring` keeps its default 5,000-entry LRU
 //   cache, but a cycle 26x longer than the cache makes every lookup a miss, so it is measured
 //   UNCACHED (md5 + search + the cache insert it always pays). Also shown: our ring with 160
-//   points per node (hashring's count; smaller and faster, less balanced), our ketama mode
+//   points per node (hashring's count; less memory, less balanced), our ketama mode
 //   (md5 like `hashring`), rendezvous (O(n)) and jump hash (O(log n), numbered buckets).
 // - reports: balance (peak/mean keys per node over 1,000,000 seeded random keys) at 10 and
-//   100 nodes; memory per node (heap + array buffers retained by a ring of 100 and 1000
+//   100 nodes; the exact largest share of our rings at 10, 100 and 1000 nodes (toJSON, no
+//   sampling noise); memory per node (heap + array buffers retained by a ring of 100 and 1000
 //   nodes, after GC — `pnpm bench` runs node with --expose-gc) and points per node.
 import { createRequire } from 'node:module';
 import { HashRing, JumpHash, RendezvousHash } from '@bulwark/hashring';
@@ -167,6 +168,22 @@ export const suite = defineSuite({
             '10 nodes': peakToMean(make(nodeIds(10)), 10),
             '100 nodes': peakToMean(make(nodeIds(100)), 100),
           };
+        }
+        return figures;
+      },
+    },
+    {
+      // Exact shares from toJSON() (no key sampling noise), so 1000 nodes can be shown too.
+      name: 'bulwark ring shares: largest share × nodes (exact, from toJSON)',
+      collect: () => {
+        const figures: Record<string, Record<string, number>> = {};
+        for (const [library, virtualNodes] of [['bulwark', undefined], ['bulwark (160 vnodes)', 160]] as const) {
+          const row: Record<string, number> = {};
+          for (const count of [10, 100, 1000]) {
+            const ring = new HashRing({ nodes: nodeIds(count), ...(virtualNodes === undefined ? {} : { virtualNodes }) });
+            row[`${count} nodes`] = Math.max(...ring.toJSON().nodes.map((node) => node.share)) * count;
+          }
+          figures[library] = row;
         }
         return figures;
       },
