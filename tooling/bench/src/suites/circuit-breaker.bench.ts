@@ -1,7 +1,9 @@
 // @bulwark/circuit-breaker vs opossum 9 (defaults) and cockatiel 3 (its lightest breaker,
 // ConsecutiveBreaker), next to a bare `await fn()` so the cost each breaker adds is visible.
 //
-// - closed state: one awaited call of an async no-op through each breaker;
+// - closed state: one awaited call of an async no-op through each breaker, and a reference
+//   case (fn's promise watched by one do-nothing then()) that shows the floor any breaker
+//   watching fn's promise pays;
 // - open state: one rejected call (the caller catches it), ours with a fresh error and
 //   with `stacklessRejections`, next to the cheapest possible caught rejection;
 // - reports: the added cost (case − baseline) and its ratio, re-measured with the same
@@ -49,6 +51,17 @@ function closedCases(): BenchCase[] {
   let cockatielPolicy: CircuitBreakerPolicy | undefined;
   return [
     { library: 'baseline', variant: 'bare await fn()', fn: () => noop() },
+    // The least any breaker that watches fn's own promise can add: one then() on it, with
+    // handlers that do nothing. Everything a breaker adds beyond this is its own bookkeeping.
+    {
+      library: 'reference',
+      variant: 'one then() watcher',
+      fn: () => {
+        const promise = noop();
+        void promise.then(swallow, swallow);
+        return promise;
+      },
+    },
     {
       library: 'bulwark',
       variant: 'defaults',
