@@ -133,22 +133,31 @@ export class ManagedLease implements Lease {
     await this.#extend(ttlMs, false, options.signal);
   }
 
-  async release(options: { signal?: AbortSignal } = {}): Promise<boolean> {
+  async release(options?: { signal?: AbortSignal }): Promise<boolean> {
     if (this.#releaseStarted) return false;
     this.#releaseStarted = true;
+    const { attemptTimeoutMs } = this.#timing;
+    const { events, backend } = this.#options;
+    // Send first: the bookkeeping below then runs while the request is on its way.
+    let pending: Promise<boolean>;
+    try {
+      pending = backend.release(attemptTimeoutMs);
+    } catch (error) {
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- a backend that threw: pass its failure on unchanged
+      pending = Promise.reject(error);
+    }
     if (this.#state === 'held') {
       this.#state = 'released';
       this.#stopTimer();
       this.#abort(undefined);
       this.#options.onSettled?.(this);
     }
-    const { attemptTimeoutMs } = this.#timing;
-    const { events } = this.#options;
+    const signal = options?.signal;
     let deleted: boolean;
     try {
-      deleted = await withDeadline(this.#options.backend.release(attemptTimeoutMs), attemptTimeoutMs, options.signal);
+      deleted = await withDeadline(pending, attemptTimeoutMs, signal);
     } catch (error) {
-      if (options.signal?.aborted && error === options.signal.reason) throw error;
+      if (signal?.aborted && error === signal.reason) throw error;
       const wrapped = this.#unavailable('release failed', error);
       events.emit('releaseFailed', { key: this.key, fencingToken: this.fencingToken, error: wrapped });
       throw wrapped;

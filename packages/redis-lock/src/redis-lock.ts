@@ -245,9 +245,9 @@ export abstract class SingleRedisLock extends LockBase {
    * last attempt), StoreUnavailableError (Redis down, paused or too slow), or the
    * signal's reason.
    */
-  async acquire(options: AcquireOptions = {}): Promise<Lease> {
+  async acquire(options?: AcquireOptions): Promise<Lease> {
     this.assertOpen();
-    const { signal } = options;
+    const signal = options?.signal;
     signal?.throwIfAborted();
     const { clock, ttlMs, driftFactor, attemptTimeoutMs, minValidityMs, retry, random } = this.timing;
     const startedAt = clock.now();

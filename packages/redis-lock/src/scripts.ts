@@ -38,6 +38,8 @@ end`;
  * - release(token, floor): DEL only if the value is still our token.
  * - raiseFence(floor): counter = max(counter, floor).
  * `floor` (0 = none) lets Redlock keep the counters of all masters in step.
+ * - compareAndExpire(token, ttlMs) / compareAndDelete(token): extend / release without a
+ *   floor, on KEYS[1] only: what a single-Redis lock sends (less work for Redis per call).
  */
 export const LOCK_SCRIPTS = {
   acquire: script(
@@ -74,6 +76,16 @@ return 0`,
     'raiseFence',
     `${RAISE_FENCE(1)}
 return tonumber(redis.call('GET', KEYS[2]) or '0')`,
+  ),
+  compareAndExpire: script(
+    'compareAndExpire',
+    `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0`,
+  ),
+  compareAndDelete: script(
+    'compareAndDelete',
+    `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`,
   ),
 } as const;
 
@@ -114,39 +126,84 @@ function isNoScript(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('NOSCRIPT');
 }
 
+// Write coalescing. ioredis writes every command to its socket at once: one write(2) per
+// command, and on loopback that syscall (with the TCP work it sets off on both ends) is
+// most of what a command costs in CPU, in Node and in Redis. When many lock operations run
+// at once on one connection, their replies arrive together and their next commands are
+// issued together, in one tick. So when a command is sent while BUSY or more others still
+// await their replies on the same connection, the socket is corked, and what is written to
+// it in this tick (ours or the application's, in the order issued) leaves in one write per
+// WRITE_CHUNK commands, the rest when the tick ends (process.nextTick, after the
+// microtasks that issued them). Chunks rather than one write per tick keep Redis working on
+// the first commands while Node still issues the next ones. A command sent on an idle or
+// nearly idle connection (a lone caller; Redlock's one slow master) goes out at once, as
+// before. Command order, replies, timeouts and errors are ioredis's as before. A Cluster
+// client has no single socket and is left alone.
+const WRITE_CHUNK = 16;
+/** Commands awaiting replies on a connection from which on it counts as busy. */
+const BUSY = 2;
+/** Commands corked on a socket in the current tick (no entry: the socket is not corked by us). */
+const corkedThisTick = new WeakMap<object, number>();
+
+interface CorkableStream {
+  cork(): void;
+  uncork(): void;
+}
+
+function coalesceWrites(client: RedisClient): void {
+  const { stream, commandQueue } = client as { stream?: unknown; commandQueue?: { length: number } };
+  if (typeof stream !== 'object' || stream === null) return;
+  const corked = corkedThisTick.get(stream);
+  if (corked === undefined) {
+    if (commandQueue === undefined || commandQueue.length < BUSY || typeof (stream as Partial<CorkableStream>).cork !== 'function') return;
+    (stream as CorkableStream).cork();
+    corkedThisTick.set(stream, 1);
+    process.nextTick(endTick, stream);
+    return;
+  }
+  if (corked % WRITE_CHUNK === 0) {
+    (stream as CorkableStream).uncork(); // writes the chunk buffered so far
+    (stream as CorkableStream).cork();
+  }
+  corkedThisTick.set(stream, corked + 1);
+}
+
+function endTick(stream: object): void {
+  corkedThisTick.delete(stream);
+  (stream as CorkableStream).uncork();
+}
+
+function send(client: RedisClient, lockScript: LockScript, numKeys: number, args: string[], viaEval: boolean): Promise<unknown> {
+  const runner = client as unknown as ScriptRunner;
+  coalesceWrites(client);
+  return viaEval ? runner.eval(lockScript.source, numKeys, ...args) : runner.evalsha(lockScript.sha, numKeys, ...args);
+}
+
+/**
+ * EVALSHA, EVAL on NOSCRIPT (which also caches the script), the reply mapped by `decode`:
+ * one promise over ioredis's on the common path.
+ */
+function run<T>(client: RedisClient, lockScript: LockScript, numKeys: number, args: string[], decode: (reply: unknown) => T): Promise<T> {
+  let sent: Promise<unknown>;
+  try {
+    sent = send(client, lockScript, numKeys, args, false);
+  } catch (error) {
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- a client that threw: pass its failure on unchanged
+    return Promise.reject(error);
+  }
+  return sent.then(decode, (error: unknown) => {
+    if (!isNoScript(error)) throw error;
+    return send(client, lockScript, numKeys, args, true).then(decode);
+  });
+}
+
+function same(reply: unknown): unknown {
+  return reply;
+}
+
 /** Runs `lockScript` with EVALSHA, falling back to EVAL (which also caches it) when Redis answers NOSCRIPT. */
-export async function runScript(client: RedisClient, lockScript: LockScript, keys: LockKeys, args: (string | number)[]): Promise<unknown> {
-  const runner = client as unknown as ScriptRunner;
-  const strings = args.map(String);
-  try {
-    return await runner.evalsha(lockScript.sha, 2, keys.lock, keys.fence, ...strings);
-  } catch (error) {
-    if (isNoScript(error)) return runner.eval(lockScript.source, 2, keys.lock, keys.fence, ...strings);
-    throw error;
-  }
-}
-
-// The hot paths below call EVALSHA with a fixed argument list (no rest/spread arrays),
-// arguments already strings (ioredis sends strings as they are).
-
-async function run2(client: RedisClient, lockScript: LockScript, keys: LockKeys, a: string, b: string): Promise<unknown> {
-  const runner = client as unknown as ScriptRunner;
-  try {
-    return await runner.evalsha(lockScript.sha, 2, keys.lock, keys.fence, a, b);
-  } catch (error) {
-    if (isNoScript(error)) return runner.eval(lockScript.source, 2, keys.lock, keys.fence, a, b);
-    throw error;
-  }
-}
-
-async function run3(client: RedisClient, lockScript: LockScript, keys: LockKeys, a: string, b: string, c: string): Promise<unknown> {
-  const runner = client as unknown as ScriptRunner;
-  try {
-    return await runner.evalsha(lockScript.sha, 2, keys.lock, keys.fence, a, b, c);
-  } catch (error) {
-    if (isNoScript(error)) return runner.eval(lockScript.source, 2, keys.lock, keys.fence, a, b, c);
-    throw error;
-  }
+export function runScript(client: RedisClient, lockScript: LockScript, keys: LockKeys, args: (string | number)[]): Promise<unknown> {
+  return run(client, lockScript, 2, [keys.lock, keys.fence, ...args.map(String)], same);
 }
 
 export type AcquireReply =
@@ -167,17 +224,19 @@ function ms(value: number): string {
 
 /** One acquire attempt on one Redis: SET NX PX + fencing INCR in a single round trip. */
 export function acquireOnce(client: RedisClient, keys: LockKeys, token: string, ttlMs: number): Promise<AcquireReply> {
-  return run2(client, LOCK_SCRIPTS.acquire, keys, token, ms(ttlMs)).then(decodeAcquireReply);
+  return run(client, LOCK_SCRIPTS.acquire, 2, [keys.lock, keys.fence, token, ms(ttlMs)], decodeAcquireReply);
 }
 
 /** Re-arms the TTL if `token` still owns the lock. Resolves false when it does not (never touches another owner's lock). */
 export function extendOnce(client: RedisClient, keys: LockKeys, token: string, ttlMs: number, fenceFloor = 0): Promise<boolean> {
-  return run3(client, LOCK_SCRIPTS.extend, keys, token, ms(ttlMs), String(fenceFloor)).then(isOne);
+  if (fenceFloor > 0) return run(client, LOCK_SCRIPTS.extend, 2, [keys.lock, keys.fence, token, ms(ttlMs), String(fenceFloor)], isOne);
+  return run(client, LOCK_SCRIPTS.compareAndExpire, 1, [keys.lock, token, ms(ttlMs)], isOne);
 }
 
 /** Deletes the lock if `token` still owns it. Resolves false when it did not. */
 export function releaseOnce(client: RedisClient, keys: LockKeys, token: string, fenceFloor = 0): Promise<boolean> {
-  return run2(client, LOCK_SCRIPTS.release, keys, token, String(fenceFloor)).then(isOne);
+  if (fenceFloor > 0) return run(client, LOCK_SCRIPTS.release, 2, [keys.lock, keys.fence, token, String(fenceFloor)], isOne);
+  return run(client, LOCK_SCRIPTS.compareAndDelete, 1, [keys.lock, token], isOne);
 }
 
 function isOne(reply: unknown): boolean {
@@ -185,6 +244,6 @@ function isOne(reply: unknown): boolean {
 }
 
 /** Raises the fencing counter to at least `floor`; resolves with the counter's value afterwards. */
-export async function raiseFence(client: RedisClient, keys: LockKeys, floor: number): Promise<number> {
-  return Number(await runScript(client, LOCK_SCRIPTS.raiseFence, keys, [floor]));
+export function raiseFence(client: RedisClient, keys: LockKeys, floor: number): Promise<number> {
+  return run(client, LOCK_SCRIPTS.raiseFence, 2, [keys.lock, keys.fence, String(floor)], Number);
 }

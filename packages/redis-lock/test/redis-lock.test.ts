@@ -86,6 +86,35 @@ describe('acquire and release', () => {
     await lease.release();
   });
 
+  it('coalesces the writes of concurrent operations on one connection, replies and order unchanged', async () => {
+    const client = new Redis(redisUrls[0]!);
+    try {
+      const key = unique();
+      await (await createLock({ redis: client, key, ttlMs: 5_000 }).acquire()).release(); // scripts cached: no NOSCRIPT round below
+      const socket = client.stream;
+      const writev = vi.spyOn(socket, '_writev');
+      const write = vi.spyOn(socket, '_write');
+      const locks = Array.from({ length: 32 }, (_, i) => createLock({ redis: client, key: `${key}-${i}`, ttlMs: 5_000, retry: { attempts: 1 } }));
+      const marker = unique();
+      const [leases, echoed] = await Promise.all([Promise.all(locks.map((lock) => lock.acquire())), client.echo(marker)]);
+      expect(echoed).toBe(marker); // a command of the application's issued in the same tick gets its own reply
+      for (const [i, lease] of leases.entries()) {
+        expect(lease.key).toBe(`${key}-${i}`);
+        expect(lease.fencingToken).toBeGreaterThan(0);
+      }
+      expect(await Promise.all(leases.map((lease) => lease.release()))).toEqual(leases.map(() => true));
+      // 32 acquires + 1 ECHO in one tick, 32 releases in another. In each, the first two
+      // commands find at most one other awaiting its reply and are written at once; the rest
+      // go in writes of up to 16 commands: 2 × (2 + 2) writes in all (65 without coalescing).
+      const sent = writev.mock.calls.length + write.mock.calls.length;
+      expect(sent).toBeLessThanOrEqual(8);
+      expect(writev.mock.calls.flatMap((call) => call[0] as unknown[]).length).toBeGreaterThan(32);
+      for (let i = 0; i < 32; i++) expect(await client.exists(`lock:{${key}-${i}}`)).toBe(0);
+    } finally {
+      client.disconnect();
+    }
+  });
+
   it('reloads the scripts after SCRIPT FLUSH (NOSCRIPT fallback)', async () => {
     const lock = createLock(opts(unique()));
     await redis.script('FLUSH');
@@ -210,6 +239,43 @@ describe('options', () => {
     }
     expect(isInvalidOptionsError(caught)).toBe(true);
     expect((caught as { option: string }).option).toBe(option);
+  });
+});
+
+describe('fencing across data loss (private server)', () => {
+  let group: PrivateServerGroup;
+  let client: Redis;
+  beforeAll(async () => {
+    group = await startServerGroup({ redis: 1 });
+    client = new Redis(group.redisUrls[0]!, { commandTimeout: 1_000 });
+    client.on('error', () => undefined); // refused connections while the server restarts
+  });
+  afterAll(async () => {
+    client.disconnect();
+    await group.close();
+  });
+
+  it('fencing tokens still increase after FLUSHALL and after a restart that lost every key', async () => {
+    const key = unique();
+    const lock = createLock({ redis: client, key, ttlMs: 2_000, attemptTimeoutMs: 500, retry: { attempts: 20, delayMs: 50, jitterMs: 0 } });
+    const tokens: number[] = [];
+    const takeOne = async (): Promise<void> => {
+      const lease = await lock.acquire();
+      tokens.push(lease.fencingToken);
+      expect(await lease.release()).toBe(true);
+    };
+    await takeOne();
+    await takeOne();
+    expect(tokens[1]).toBe(tokens[0]! + 1);
+    await client.flushall();
+    expect(await client.exists(`lock:{${key}}:fence`)).toBe(0);
+    await takeOne(); // counter re-seeded from Redis's clock (µs), above every token handed out before
+    await takeOne();
+    await group.redis(0).restart(); // no persistence: the counter is gone again
+    await takeOne();
+    await takeOne();
+    for (let i = 1; i < tokens.length; i++) expect(tokens[i]).toBeGreaterThan(tokens[i - 1]!);
+    expect(Number.isSafeInteger(tokens.at(-1))).toBe(true);
   });
 });
 
