@@ -6,6 +6,7 @@ import {
   evictionLimits,
   insertWithEviction,
   parseTakeArguments,
+  rateLimitResult,
 } from '@bulwark/token-bucket';
 import type { Clock, EvictionCounters, EvictionPolicy, RateLimitResult, TakeOptions, TakeResult } from '@bulwark/token-bucket';
 import { checkCount, windowConfig, type WindowConfig, type WindowOptions } from './window.js';
@@ -121,7 +122,7 @@ export abstract class InMemoryWindowLimiter<State> {
         // Waiters come first (FIFO): report when the queue will be looked at next.
         const peek = this.evaluate(state, now, count, false);
         this.#rejected++;
-        return { ...peek, allowed: false, retryAfterMs: Math.max(peek.retryAfterMs, queue.wakeAt - now, 0) };
+        return rateLimitResult(false, peek.remaining, Math.max(peek.retryAfterMs, queue.wakeAt - now, 0), peek.resetMs, peek.limit);
       }
     }
     const result = this.evaluate(state, now, count, true);

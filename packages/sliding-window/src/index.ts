@@ -22,7 +22,7 @@ export {
   EPSILON,
 } from './window.js';
 export type { WindowConfig, WindowOptions, LogState, CounterState } from './window.js';
-export { SLIDING_LOG_LUA, WINDOW_COUNTER_LUA, WINDOW_COUNTER_TRY_LUA } from './redis-scripts.js';
+export { SLIDING_LOG_BATCH_LUA, SLIDING_LOG_LUA, WINDOW_COUNTER_BATCH_LUA, WINDOW_COUNTER_LUA, WINDOW_COUNTER_TRY_LUA } from './redis-scripts.js';
 // The shared limiter contract, defined once in @bulwark/token-bucket and re-exported
 // here unchanged: the same classes, so e.g. isStoreUnavailableError works for both packages.
 export {

@@ -225,3 +225,151 @@ local left = math.floor(limit - estimate + 1e-9)
 if left < 0 then left = 0 end
 return { 0, left, math.floor(retry + 0.5), math.floor(reset + 0.5), now }
 `;
+
+// Several single-policy `tryTake`s in one call (see @bulwark/token-bucket's
+// ScriptBatcher): the decisions of the single-policy script, one per key in
+// KEYS order, each reading what the previous ones wrote (a key may appear
+// more than once), all at one Redis TIME (the script runs atomically). Every
+// command on a caller's key goes through redis.pcall, so a failing key fails
+// only its own decision. ARGV: the policy's arguments, then n per decision.
+// Returns Redis TIME in µs, then 4 integers per decision { allowed (1/0),
+// remaining, retryAfter µs, reset µs }, or { -1, error message, 0, 0 } for a
+// decision that failed.
+
+/**
+ * The counter (WINDOW_COUNTER_TRY_LUA) for several keys. ARGV: limit, window µs,
+ * TTL ms, then n per decision.
+ */
+export const WINDOW_COUNTER_BATCH_LUA = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local limit = tonumber(ARGV[1])
+local w = tonumber(ARGV[2])
+local ttl = ARGV[3]
+local idx = math.floor(now / w)
+local start = idx * w
+local weight = 1 - (now - start) / w
+local find, format = string.find, string.format
+local out = { now }
+for i = 1, #KEYS do
+  local key = KEYS[i]
+  local n = tonumber(ARGV[3 + i])
+  local j = 4 * i - 2
+  local raw = redis.pcall('GET', key)
+  if type(raw) == 'table' then
+    out[j], out[j + 1], out[j + 2], out[j + 3] = -1, raw.err, 0, 0
+  else
+    local s, c, p
+    if raw then
+      local a, b, x, y, z = find(raw, '^(%S+) (%S+) (%S+)$')
+      if a then s, c, p = tonumber(x), tonumber(y), tonumber(z) end
+    end
+    if s == nil or c == nil or p == nil then
+      c, p = 0, 0
+    elseif s ~= idx then
+      if idx - s == 1 then p = c else p = 0 end
+      c = 0
+    end
+    local estimate = p * weight + c
+    if estimate + n <= limit + 1e-9 then
+      c = c + n
+      local value
+      if c % 1 == 0 and p % 1 == 0 and c < 1e15 and p < 1e15 then
+        value = format('%d %d %d', idx, c, p)
+      else
+        value = format('%d %.17g %.17g', idx, c, p)
+      end
+      local set
+      if s == idx then
+        -- as in WINDOW_COUNTER_TRY_LUA: the window's first write set a TTL that outlasts it
+        set = redis.pcall('SET', key, value, 'KEEPTTL')
+      else
+        set = redis.pcall('SET', key, value, 'PX', ttl)
+      end
+      if set.err then
+        out[j], out[j + 1], out[j + 2], out[j + 3] = -1, set.err, 0, 0
+      else
+        local left = math.floor(limit - estimate - n + 1e-9)
+        if left < 0 then left = 0 end
+        out[j], out[j + 1], out[j + 2], out[j + 3] = 1, left, 0, math.floor(start + 2 * w - now + 0.5)
+      end
+    else
+      local at
+      if c + n <= limit + 1e-9 then
+        at = start + w * (1 - (limit - n - c) / p)
+      else
+        local share = 0
+        if c > 0 then share = 1 - (limit - n) / c end
+        if share < 0 then share = 0 end
+        at = start + w + w * share
+      end
+      local retry = at - now
+      if retry < 0 then retry = 0 end
+      local reset = 0
+      if c > 0 then reset = start + 2 * w - now elseif p > 0 then reset = start + w - now end
+      local left = math.floor(limit - estimate + 1e-9)
+      if left < 0 then left = 0 end
+      out[j], out[j + 1], out[j + 2], out[j + 3] = 0, left, math.floor(retry + 0.5), math.floor(reset + 0.5)
+    end
+  end
+end
+return out
+`;
+
+/**
+ * The exact log (SLIDING_LOG_LUA with one policy) for several keys: times in ms
+ * as there (members "<time>:<seq>"). ARGV: limit, window ms, then n per decision.
+ */
+export const SLIDING_LOG_BATCH_LUA = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local format = string.format
+local stamp = format('%.3f', now)
+local oldest = format('%.3f', now - window)
+local since = '(' .. oldest
+local ttl = math.ceil(window) + 1000
+local out = { tonumber(t[1]) * 1000000 + tonumber(t[2]) }
+for i = 1, #KEYS do
+  local key = KEYS[i]
+  local n = tonumber(ARGV[2 + i])
+  local j = 4 * i - 2
+  local removed = redis.pcall('ZREMRANGEBYSCORE', key, '-inf', oldest)
+  if type(removed) == 'table' then
+    out[j], out[j + 1], out[j + 2], out[j + 3] = -1, removed.err, 0, 0
+  else
+    local card = redis.call('ZCARD', key)
+    local mustLeave = card + n - limit
+    if mustLeave > 0 then
+      local entry = redis.call('ZRANGEBYSCORE', key, since, '+inf', 'WITHSCORES', 'LIMIT', mustLeave - 1, 1)
+      local retry = tonumber(entry[2]) + window - now
+      if retry < 0 then retry = 0 end
+      local reset = 0
+      local last = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
+      if last[2] then
+        reset = tonumber(last[2]) + window - now
+        if reset < 0 then reset = 0 end
+      end
+      local left = limit - card
+      if left < 0 then left = 0 end
+      out[j], out[j + 1], out[j + 2], out[j + 3] = 0, left, math.floor(retry * 1000 + 0.5), math.floor(reset * 1000 + 0.5)
+    else
+      local args = {}
+      for k = 1, n do
+        -- unique: at one instant the set only grows, so card + k never repeats
+        args[2 * k - 1] = stamp
+        args[2 * k] = stamp .. ':' .. (card + k)
+      end
+      local added = redis.pcall('ZADD', key, unpack(args))
+      if type(added) == 'table' then
+        out[j], out[j + 1], out[j + 2], out[j + 3] = -1, added.err, 0, 0
+      else
+        redis.pcall('PEXPIRE', key, ttl)
+        out[j], out[j + 1], out[j + 2], out[j + 3] = 1, limit - card - n, 0, math.floor(window * 1000 + 0.5)
+      end
+    end
+  end
+end
+return out
+`;

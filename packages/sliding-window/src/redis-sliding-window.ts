@@ -3,10 +3,12 @@ import {
   DeadlineQueue,
   InvalidArgumentError,
   LimiterClosedError,
+  ScriptBatcher,
   WaitExceedsDeadlineError,
   boundedCall,
   decideOnStoreError,
   emitStoreError,
+  isSingleNodeClient,
   parseTakeArguments,
   sleep,
   validateRedisClient,
@@ -22,7 +24,13 @@ import type {
   TakeOptions,
   TakeResult,
 } from '@bulwark/token-bucket';
-import { SLIDING_LOG_LUA, WINDOW_COUNTER_LUA, WINDOW_COUNTER_TRY_LUA } from './redis-scripts.js';
+import {
+  SLIDING_LOG_BATCH_LUA,
+  SLIDING_LOG_LUA,
+  WINDOW_COUNTER_BATCH_LUA,
+  WINDOW_COUNTER_LUA,
+  WINDOW_COUNTER_TRY_LUA,
+} from './redis-scripts.js';
 import type { SlidingWindowAlgorithm } from './types.js';
 import { checkCount, windowConfig, type WindowConfig, type WindowOptions } from './window.js';
 
@@ -45,6 +53,13 @@ export interface RedisSlidingWindowOptions extends Partial<WindowOptions> {
   timeoutMs?: number;
   /** Client-side time, used only to report `waitedMs` and for `take` deadlines; decisions use Redis `TIME`. */
   clock?: Clock;
+  /**
+   * Single-node client and a single policy: send the `tryTake`s made in the same tick as
+   * one script call over all their keys (each decision still exact, in call order, one
+   * round trip). Default `true`; set `false` behind a proxy that refuses multi-key scripts.
+   * Cluster clients always send one single-key script per call.
+   */
+  coalesce?: boolean;
 }
 
 /** A decision taken by the script: also says when, by Redis's clock. */
@@ -62,6 +77,7 @@ type ScriptCommand = (key: string, ...args: string[]) => Promise<unknown>;
 
 const COMMANDS = { log: 'bulwarkSlidingLogV2', counter: 'bulwarkWindowCounterV2' } as const;
 const COUNTER_TRY_COMMAND = 'bulwarkWindowCounterTryV2';
+const BATCH_COMMANDS = { log: 'bulwarkSlidingLogBatchV1', counter: 'bulwarkWindowCounterBatchV1' } as const;
 const performanceClock: Clock = { now: () => performance.now() };
 
 /**
@@ -80,6 +96,8 @@ export class RedisSlidingWindow {
   readonly #clock: Clock;
   readonly #commandArgs: string[];
   readonly #limit: number;
+  /** Coalesces single-policy `tryTake`s per tick (single-node clients; undefined otherwise). */
+  readonly #batcher: ScriptBatcher<RedisRateLimitResult> | undefined;
   readonly #waiters = new Set<(error: Error) => void>();
   readonly #storeErrorListeners = new Set<(event: RedisSlidingWindowEvents['storeError']) => void>();
   #closed = false;
@@ -129,15 +147,67 @@ export class RedisSlidingWindow {
         this.#client.defineCommand(this.#command, { numberOfKeys: 1, lua: WINDOW_COUNTER_LUA });
       }
     }
+    const coalesce = options.coalesce ?? true;
+    if (typeof coalesce !== 'boolean') throw new InvalidArgumentError('coalesce must be a boolean');
+    if (coalesce && this.policies.length === 1 && isSingleNodeClient(this.#client)) {
+      const policy = this.policies[0]!;
+      const command = BATCH_COMMANDS[this.algorithm];
+      this.#client.defineCommand(command, { lua: this.algorithm === 'log' ? SLIDING_LOG_BATCH_LUA : WINDOW_COUNTER_BATCH_LUA });
+      const limit = this.#limit;
+      this.#batcher = new ScriptBatcher<RedisRateLimitResult>({
+        client: this.#client,
+        command,
+        prefix: this.#prefix,
+        // The log takes its window in ms; the counter in µs, with the key's TTL (as its single-call script).
+        args: this.algorithm === 'log' ? [String(policy.limit), String(policy.windowMs)] : this.#commandArgs,
+        headerWidth: 1,
+        slotWidth: 4,
+        deadlines: this.#deadlines,
+        // Redis TIME (µs) first, then per decision integers: allowed, remaining, retryAfter µs, reset µs.
+        decode: (reply, offset) => {
+          const allowed = reply[offset] === 1;
+          return {
+            allowed,
+            remaining: reply[offset + 1] as number,
+            retryAfterMs: allowed ? 0 : (reply[offset + 2] as number) / 1000,
+            resetMs: (reply[offset + 3] as number) / 1000,
+            limit,
+            serverTimeMs: (reply[0] as number) / 1000,
+          };
+        },
+        onStoreError: (error, key, n) => {
+          this.#emitStoreError(error, key);
+          return decideOnStoreError(this.#onStoreError, error, key, n, limit);
+        },
+      });
+    }
   }
 
   /** Admits `n` requests under every policy if all have room; otherwise records nothing. One round trip. */
   tryTake(n?: number, options?: RedisCallOptions): Promise<RedisRateLimitResult>;
   tryTake(key: string, n?: number, options?: RedisCallOptions): Promise<RedisRateLimitResult>;
-  async tryTake(
-    keyOrN?: string | number,
-    nOrOptions?: number | RedisCallOptions,
-    maybeOptions?: RedisCallOptions,
+  tryTake(keyOrN?: string | number, nOrOptions?: number | RedisCallOptions, maybeOptions?: RedisCallOptions): Promise<RedisRateLimitResult> {
+    const batcher = this.#batcher;
+    if (batcher === undefined) return this.#tryTakeOne(keyOrN, nOrOptions, maybeOptions);
+    // Coalesced: bad input still rejects (never throws synchronously), exactly as the async path.
+    try {
+      const { key, count, options } = parseTakeArguments(keyOrN, nOrOptions, maybeOptions);
+      for (const policy of this.policies) checkCount(policy, count);
+      const signal = options.signal;
+      signal?.throwIfAborted();
+      return batcher.submit(key, count, signal);
+    } catch (error) {
+      // Re-rejects exactly what was thrown above (our errors or the caller's abort reason).
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+      return Promise.reject(error);
+    }
+  }
+
+  /** One script call for this decision alone (several policies, a Cluster client, or `coalesce: false`). */
+  async #tryTakeOne(
+    keyOrN: string | number | undefined,
+    nOrOptions: number | RedisCallOptions | undefined,
+    maybeOptions: RedisCallOptions | undefined,
   ): Promise<RedisRateLimitResult> {
     const { key, count, options } = parseTakeArguments(keyOrN, nOrOptions, maybeOptions);
     for (const policy of this.policies) checkCount(policy, count);

@@ -1,4 +1,5 @@
 import { InMemoryWindowLimiter, type InMemoryWindowOptions } from './in-memory-limiter.js';
+import { rateLimitResult } from '@bulwark/token-bucket';
 import type { RateLimitResult } from '@bulwark/token-bucket';
 import { appendLog, logResetMs, logRetryAfter, newLog, pruneLog, type LogState } from './window.js';
 
@@ -24,15 +25,9 @@ export class SlidingLog extends InMemoryWindowLimiter<LogState> {
     if (log.size + n <= limit) {
       if (commit) appendLog(log, now, n, limit);
       const counted = commit ? log.size : log.size + n;
-      return { allowed: true, remaining: limit - counted, retryAfterMs: 0, resetMs: commit ? logResetMs(log, now, windowMs) : windowMs, limit };
+      return rateLimitResult(true, limit - counted, 0, commit ? logResetMs(log, now, windowMs) : windowMs, limit);
     }
-    return {
-      allowed: false,
-      remaining: limit - log.size,
-      retryAfterMs: logRetryAfter(log, now, this.config, n),
-      resetMs: logResetMs(log, now, windowMs),
-      limit,
-    };
+    return rateLimitResult(false, limit - log.size, logRetryAfter(log, now, this.config, n), logResetMs(log, now, windowMs), limit);
   }
 
   protected isIdle(log: LogState, now: number): boolean {

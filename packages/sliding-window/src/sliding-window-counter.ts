@@ -1,4 +1,5 @@
 import { InMemoryWindowLimiter, type InMemoryWindowOptions } from './in-memory-limiter.js';
+import { rateLimitResult } from '@bulwark/token-bucket';
 import type { RateLimitResult } from '@bulwark/token-bucket';
 import {
   EPSILON,
@@ -31,19 +32,18 @@ export class SlidingWindowCounter extends InMemoryWindowLimiter<CounterState> {
     const { limit, windowMs } = this.config;
     rollCounter(state, now, windowMs);
     const estimate = counterEstimate(state, now, windowMs);
-    if (estimate + n <= limit + EPSILON) {
+    const allowed = estimate + n <= limit + EPSILON;
+    let left = limit - estimate;
+    let retryAfterMs = 0;
+    if (allowed) {
       if (commit) state.current += n;
-      const remaining = Math.floor(limit - estimate - n + EPSILON);
-      return { allowed: true, remaining: remaining > 0 ? remaining : 0, retryAfterMs: 0, resetMs: counterResetMs(state, now, windowMs), limit };
-    }
-    const remaining = Math.floor(limit - estimate + EPSILON);
-    return {
-      allowed: false,
-      remaining: remaining > 0 ? remaining : 0,
-      retryAfterMs: counterRetryAfter(state, now, this.config, n),
-      resetMs: counterResetMs(state, now, windowMs),
-      limit,
-    };
+      left -= n;
+    } else retryAfterMs = counterRetryAfter(state, now, this.config, n);
+    // One exit for both outcomes (one result call, one reset computation): with an
+    // exit per outcome the rejected path measured up to 1.17× the allowed one in
+    // interleaved probes (1.23× in the bench); with one, 0.95–1.03×.
+    const remaining = Math.floor(left + EPSILON);
+    return rateLimitResult(allowed, remaining > 0 ? remaining : 0, retryAfterMs, counterResetMs(state, now, windowMs), limit);
   }
 
   protected isIdle(state: CounterState, now: number): boolean {

@@ -186,3 +186,76 @@ if left < 0 then left = 0 end
 if allowed then return { 1, math.floor(left + 1e-9), 0, math.floor(reset + 0.5) } end
 return { 0, math.floor(left + 1e-9), math.floor(after - now + 0.5), math.floor(reset + 0.5) }
 `;
+
+/**
+ * Several single-policy `tryTake`s in one call (see script-batch.ts): the
+ * decisions of TOKEN_BUCKET_TRY_LUA, one per key in KEYS order, each reading
+ * what the previous ones wrote (a key may appear more than once), all at one
+ * Redis TIME (the script runs atomically). GET and SET go through
+ * redis.pcall so a failing key fails only its own decision.
+ *
+ * KEYS: one bucket per decision. ARGV: capacity, µs per token, initialTokens,
+ * the key's TTL in ms (as for TOKEN_BUCKET_TRY_LUA), then n per decision.
+ * Returns 4 integers per decision { allowed (1/0), remaining, retryAfter µs,
+ * reset µs }, or { -1, error message, 0, 0 } for a decision that failed.
+ */
+export const TOKEN_BUCKET_BATCH_LUA = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local cap = tonumber(ARGV[1])
+local upt = tonumber(ARGV[2])
+local initial = tonumber(ARGV[3])
+local ttl = ARGV[4]
+local fill = cap * upt
+local find, sub, format = string.find, string.sub, string.format
+local out = {}
+for i = 1, #KEYS do
+  local key = KEYS[i]
+  local n = tonumber(ARGV[4 + i])
+  local j = 4 * i - 3
+  local raw = redis.pcall('GET', key)
+  if type(raw) == 'table' then
+    out[j], out[j + 1], out[j + 2], out[j + 3] = -1, raw.err, 0, 0
+  else
+    local a, o
+    if raw then
+      local space = find(raw, ' ', 1, true)
+      if space then
+        a = tonumber(sub(raw, 1, space - 1))
+        o = tonumber(sub(raw, space + 1))
+      end
+    end
+    local fresh = false
+    if a == nil or o == nil then
+      a, o = now, -initial
+      fresh = initial < cap
+    end
+    if a + o * upt <= now - fill + 0.001 then a, o = now, -cap end
+    local e = a + o * upt
+    local after = e + n * upt
+    local allowed = after <= now + 0.001
+    if allowed then
+      o = o + n
+      e = after
+    end
+    local failed = nil
+    if allowed or fresh then
+      local value
+      if o % 1 == 0 and o > -1e15 and o < 1e15 then value = format('%d %d', a, o) else value = format('%d %.17g', a, o) end
+      local set = redis.pcall('SET', key, value, 'PX', ttl)
+      if set.err then failed = set.err end
+    end
+    if failed then
+      out[j], out[j + 1], out[j + 2], out[j + 3] = -1, failed, 0, 0
+    else
+      local left = (now - e) / upt
+      if left < 0 then left = 0 end
+      out[j] = allowed and 1 or 0
+      out[j + 1] = math.floor(left + 1e-9)
+      if allowed then out[j + 2] = 0 else out[j + 2] = math.floor(after - now + 0.5) end
+      out[j + 3] = math.floor(e + fill - now + 0.5)
+    end
+  end
+end
+return out
+`;

@@ -1,7 +1,9 @@
 import type { Cluster, Redis } from 'ioredis';
 import { bucketConfig, checkCount, type BucketConfig, type BucketOptions } from './bucket.js';
 import { InvalidArgumentError, LimiterClosedError, WaitExceedsDeadlineError } from './errors.js';
-import { TOKEN_BUCKET_LUA, TOKEN_BUCKET_TRY_LUA } from './redis-script.js';
+import { rateLimitResult } from './result.js';
+import { TOKEN_BUCKET_BATCH_LUA, TOKEN_BUCKET_LUA, TOKEN_BUCKET_TRY_LUA } from './redis-script.js';
+import { ScriptBatcher, isSingleNodeClient } from './script-batch.js';
 import {
   DeadlineQueue,
   asStoreError,
@@ -34,6 +36,13 @@ export interface RedisTokenBucketOptions extends Partial<BucketOptions> {
   timeoutMs?: number;
   /** Client-side time, used only to report `waitedMs`; decisions use Redis `TIME`. */
   clock?: Clock;
+  /**
+   * Single-node client and a single policy: send the `tryTake`s made in the same tick as
+   * one script call over all their keys (each decision still exact, in call order, one
+   * round trip). Default `true`; set `false` behind a proxy that refuses multi-key scripts.
+   * Cluster clients always send one single-key script per call.
+   */
+  coalesce?: boolean;
 }
 
 /** A reservation held in Redis; `cancel()` gives the tokens back unless it already came due. */
@@ -51,6 +60,7 @@ type ScriptCommand = (key: string, ...args: string[]) => Promise<unknown>;
 
 const COMMAND_NAME = 'bulwarkTokenBucketV2';
 const TRY_COMMAND_NAME = 'bulwarkTokenBucketTryV2';
+const BATCH_COMMAND_NAME = 'bulwarkTokenBucketBatchV1';
 const performanceClock: Clock = { now: () => performance.now() };
 
 /**
@@ -69,6 +79,8 @@ export class RedisTokenBucket {
   readonly #limit: number;
   /** Arguments of the single-policy fast script (undefined with several policies). */
   readonly #tryArgs: string[] | undefined;
+  /** Coalesces single-policy `tryTake`s per tick (single-node clients; undefined otherwise). */
+  readonly #batcher: ScriptBatcher<RateLimitResult> | undefined;
   readonly #waiters = new Set<(error: Error) => void>();
   readonly #storeErrorListeners = new Set<(event: RedisTokenBucketEvents['storeError']) => void>();
   #closed = false;
@@ -115,16 +127,66 @@ export class RedisTokenBucket {
         String(policy.initialTokens),
         String(Math.ceil(policy.fillMs) + 1000),
       ];
+      const coalesce = options.coalesce ?? true;
+      if (typeof coalesce !== 'boolean') throw new InvalidArgumentError('coalesce must be a boolean');
+      if (coalesce && isSingleNodeClient(this.#client)) {
+        this.#client.defineCommand(BATCH_COMMAND_NAME, { lua: TOKEN_BUCKET_BATCH_LUA });
+        const limit = this.#limit;
+        this.#batcher = new ScriptBatcher<RateLimitResult>({
+          client: this.#client,
+          command: BATCH_COMMAND_NAME,
+          prefix: this.#prefix,
+          args: this.#tryArgs,
+          headerWidth: 0,
+          slotWidth: 4,
+          deadlines: this.#deadlines,
+          // Integers: allowed, remaining, retryAfter µs, reset µs.
+          decode: (reply, offset) => {
+            const allowed = reply[offset] === 1;
+            return rateLimitResult(
+              allowed,
+              reply[offset + 1] as number,
+              allowed ? 0 : (reply[offset + 2] as number) / 1000,
+              (reply[offset + 3] as number) / 1000,
+              limit,
+            );
+          },
+          onStoreError: (error, key, n) => {
+            this.#emitStoreError(error, key);
+            return decideOnStoreError(this.#onStoreError, error, key, n, limit);
+          },
+        });
+      }
+    } else if (options.coalesce !== undefined && typeof options.coalesce !== 'boolean') {
+      throw new InvalidArgumentError('coalesce must be a boolean');
     }
   }
 
   /** Takes `n` tokens from every policy if all have them; otherwise takes nothing. One round trip. */
   tryTake(n?: number, options?: RedisCallOptions): Promise<RateLimitResult>;
   tryTake(key: string, n?: number, options?: RedisCallOptions): Promise<RateLimitResult>;
-  async tryTake(
-    keyOrN?: string | number,
-    nOrOptions?: number | RedisCallOptions,
-    maybeOptions?: RedisCallOptions,
+  tryTake(keyOrN?: string | number, nOrOptions?: number | RedisCallOptions, maybeOptions?: RedisCallOptions): Promise<RateLimitResult> {
+    const batcher = this.#batcher;
+    if (batcher === undefined) return this.#tryTakeOne(keyOrN, nOrOptions, maybeOptions);
+    // Coalesced: bad input still rejects (never throws synchronously), exactly as the async path.
+    try {
+      const { key, count, options } = parseTakeArguments(keyOrN, nOrOptions, maybeOptions);
+      this.#checkCount(count);
+      const signal = options.signal;
+      signal?.throwIfAborted();
+      return batcher.submit(key, count, signal);
+    } catch (error) {
+      // Re-rejects exactly what was thrown above (our errors or the caller's abort reason).
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+      return Promise.reject(error);
+    }
+  }
+
+  /** One script call for this decision alone (several policies, a Cluster client, or `coalesce: false`). */
+  async #tryTakeOne(
+    keyOrN: string | number | undefined,
+    nOrOptions: number | RedisCallOptions | undefined,
+    maybeOptions: RedisCallOptions | undefined,
   ): Promise<RateLimitResult> {
     const { key, count, options } = parseTakeArguments(keyOrN, nOrOptions, maybeOptions);
     this.#checkCount(count);
@@ -140,13 +202,7 @@ export class RedisTokenBucket {
       if (!Array.isArray(reply)) throw new TypeError('unexpected reply from the token-bucket script');
       // Integers: allowed, remaining, retryAfter µs, reset µs.
       const allowed = reply[0] === 1;
-      return {
-        allowed,
-        remaining: reply[1] as number,
-        retryAfterMs: allowed ? 0 : (reply[2] as number) / 1000,
-        resetMs: (reply[3] as number) / 1000,
-        limit: this.#limit,
-      };
+      return rateLimitResult(allowed, reply[1] as number, allowed ? 0 : (reply[2] as number) / 1000, (reply[3] as number) / 1000, this.#limit);
     } catch (error) {
       if (signal?.aborted === true) throw signal.reason;
       this.#emitStoreError(error, key);
@@ -260,13 +316,7 @@ export class RedisTokenBucket {
 
   #result(reply: string[]): RateLimitResult {
     const allowed = reply[0] === '1';
-    return {
-      allowed,
-      remaining: Number(reply[1]),
-      retryAfterMs: allowed ? 0 : Number(reply[2]),
-      resetMs: Number(reply[3]),
-      limit: this.#limit,
-    };
+    return rateLimitResult(allowed, Number(reply[1]), allowed ? 0 : Number(reply[2]), Number(reply[3]), this.#limit);
   }
 
   #emitStoreError(error: unknown, key: string): void {

@@ -2,6 +2,7 @@
 // package's RedisTokenBucket and @bulwark/sliding-window's RedisSlidingWindow):
 // bounded waiting on the store, the `onStoreError` policy, and abortable sleeps.
 import { InvalidArgumentError, StoreUnavailableError } from './errors.js';
+import { rateLimitResult } from './result.js';
 import type { FallbackLimiter, RateLimitResult, StoreErrorEvent } from './types.js';
 
 /** What to do when Redis fails or does not answer within `timeoutMs`. */
@@ -154,10 +155,8 @@ export async function decideOnStoreError(
   n: number,
   limit: number,
 ): Promise<RateLimitResult> {
-  if (policy === 'allow') return { allowed: true, remaining: 0, retryAfterMs: 0, resetMs: 0, limit };
-  if (policy === 'deny') {
-    return { allowed: false, remaining: 0, retryAfterMs: STORE_DENY_RETRY_MS, resetMs: STORE_DENY_RETRY_MS, limit };
-  }
+  if (policy === 'allow') return rateLimitResult(true, 0, 0, 0, limit);
+  if (policy === 'deny') return rateLimitResult(false, 0, STORE_DENY_RETRY_MS, STORE_DENY_RETRY_MS, limit);
   if (policy === 'throw') throw asStoreError(error);
   return await policy.tryTake(key, n);
 }

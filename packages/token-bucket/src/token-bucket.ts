@@ -12,6 +12,7 @@ import {
   type BucketState,
 } from './bucket.js';
 import { InvalidArgumentError, LimiterClosedError, WaitExceedsDeadlineError } from './errors.js';
+import { rateLimitResult } from './result.js';
 import { abortReason } from './store.js';
 import { evictionLimits, insertWithEviction, type EvictionCounters, type EvictionPolicy } from './key-eviction.js';
 import type { Clock, RateLimitResult, Reservation, TakeOptions, TakeResult } from './types.js';
@@ -119,13 +120,7 @@ export class TokenBucket {
       this.#allowed++;
       // `after` is the new emptyAt: tokens left and time to full follow directly.
       const left = (now - after) / config.msPerToken;
-      return {
-        allowed: true,
-        remaining: left <= 0 ? 0 : Math.floor(left + 1e-9),
-        retryAfterMs: 0,
-        resetMs: after + config.fillMs - now,
-        limit: config.capacity,
-      };
+      return rateLimitResult(true, left <= 0 ? 0 : Math.floor(left + 1e-9), 0, after + config.fillMs - now, config.capacity);
     }
     // A key first seen with initialTokens < capacity starts counting now (a full one needs no entry).
     if (fresh && config.initialTokens < config.capacity) this.#insert(key, state, now);
@@ -133,13 +128,7 @@ export class TokenBucket {
     // Rejected implies not full (a full bucket has every n ≤ capacity), so no clamp is needed.
     const current = state.anchor + state.owed * config.msPerToken;
     const left = (now - current) / config.msPerToken;
-    return {
-      allowed: false,
-      remaining: left <= 0 ? 0 : Math.floor(left + 1e-9),
-      retryAfterMs: after - now,
-      resetMs: current + config.fillMs - now,
-      limit: config.capacity,
-    };
+    return rateLimitResult(false, left <= 0 ? 0 : Math.floor(left + 1e-9), after - now, current + config.fillMs - now, config.capacity);
   }
 
   /**

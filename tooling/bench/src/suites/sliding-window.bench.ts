@@ -75,18 +75,25 @@ function rejectedVsAllowed(): BenchCase[] {
 function redisCases(): BenchCase[] {
   const ours: Partial<Record<'log' | 'counter', RedisSlidingWindow>> = {};
   let flexible: RateLimiterRedis | undefined;
-  const bulwark = (algorithm: 'log' | 'counter'): BenchCase => ({
+  const single: Partial<Record<'log' | 'counter', RedisSlidingWindow>> = {};
+  // Both libraries share one ioredis client (same options). By default ours coalesces the
+  // tryTakes of one tick into one script call; `coalesce: false` shows one script per call.
+  const bulwark = (algorithm: 'log' | 'counter', coalesce = true): BenchCase => ({
     library: 'bulwark',
-    variant: algorithm,
+    variant: coalesce ? algorithm : `${algorithm}, coalesce: false`,
     setup: () => {
       // The log keeps one entry per admission for a window: 1 s keeps it realistic.
-      ours[algorithm] = new RedisSlidingWindow({ client: client(), algorithm, limit: BIG, windowMs: 1000, prefix: `bench:sw:${algorithm}:` });
+      const prefix = `bench:sw:${algorithm}${coalesce ? '' : '1'}:`;
+      const limiter = new RedisSlidingWindow({ client: client(), algorithm, limit: BIG, windowMs: 1000, prefix, coalesce });
+      (coalesce ? ours : single)[algorithm] = limiter;
     },
-    run: concurrentCallers(64, (caller) => ours[algorithm]!.tryTake(KEYS[caller]!)),
+    run: concurrentCallers(64, (caller) => (coalesce ? ours : single)[algorithm]!.tryTake(KEYS[caller]!)),
   });
   return [
     bulwark('counter'),
     bulwark('log'),
+    bulwark('counter', false),
+    bulwark('log', false),
     {
       library: 'rate-limiter-flexible',
       variant: 'RateLimiterRedis (fixed window)',

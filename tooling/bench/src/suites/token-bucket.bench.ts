@@ -89,7 +89,10 @@ function rejectedVsAllowed(): BenchCase[] {
 
 function redisCases(): BenchCase[] {
   let ours: RedisTokenBucket | undefined;
+  let single: RedisTokenBucket | undefined;
   let flexible: RateLimiterRedis | undefined;
+  // Both libraries share one ioredis client (same options). By default ours coalesces the
+  // tryTakes of one tick into one script call; `coalesce: false` shows one script per call.
   return [
     {
       library: 'bulwark',
@@ -97,6 +100,14 @@ function redisCases(): BenchCase[] {
         ours = new RedisTokenBucket({ client: client(), capacity: HUGE, refillRate: HUGE, prefix: 'bench:tb:' });
       },
       run: concurrentCallers(64, (caller) => ours!.tryTake(KEYS[caller]!)),
+    },
+    {
+      library: 'bulwark',
+      variant: 'coalesce: false',
+      setup: () => {
+        single = new RedisTokenBucket({ client: client(), capacity: HUGE, refillRate: HUGE, prefix: 'bench:tb1:', coalesce: false });
+      },
+      run: concurrentCallers(64, (caller) => single!.tryTake(KEYS[caller]!)),
     },
     {
       library: 'rate-limiter-flexible',
