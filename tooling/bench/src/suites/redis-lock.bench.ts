@@ -6,12 +6,13 @@ import { createLock, type RedisLock } from '@bulwark/redis-lock';
 import { startRedisServers, type RedisServer } from '@bulwark/servers';
 import { Redis } from 'ioredis';
 import { Mutex } from 'redis-semaphore';
-import { concurrentCallers, defineSuite, keepLatencies, latencyReport, type BenchCase, type BenchReport } from '../harness.js';
+import { concurrentCallers, defineSuite, keepLatencies, latencyReport, type BenchCase } from '../harness.js';
+import { redisCpuMeter } from '../redis-cpu.js';
 
 let server: RedisServer | undefined;
 let redis: Redis | undefined;
 const latencies = new Map<string, number[]>();
-const cpu = new Map<string, CpuTally>();
+const cpu = redisCpuMeter(() => [client()]);
 
 function client(): Redis {
   if (!redis) throw new Error('suite setup did not run');
@@ -19,82 +20,7 @@ function client(): Redis {
 }
 
 function workload(label: string, callers: number, op: (caller: number) => Promise<void>): NonNullable<BenchCase['run']> {
-  return measureCpu(cpu, label, keepLatencies(latencies, label, concurrentCallers(callers, op)));
-}
-
-interface CpuTally {
-  ops: number;
-  nodeUs: number;
-  redisUs: number;
-  /** Per command name: calls and µs inside Redis (commands run by a script are counted too). */
-  commands: Map<string, { calls: number; us: number }>;
-}
-
-interface RedisCounters {
-  cpuUs: number;
-  commands: Map<string, { calls: number; us: number }>;
-}
-
-function addCommands(into: Map<string, { calls: number; us: number }>, info: string): void {
-  for (const m of info.matchAll(/^cmdstat_(\w+):calls=(\d+),usec=(\d+)/gm)) {
-    if (m[1] === 'info') continue;
-    const c = into.get(m[1]!) ?? { calls: 0, us: 0 };
-    c.calls += Number(m[2]);
-    c.us += Number(m[3]);
-    into.set(m[1]!, c);
-  }
-}
-
-/** Redis's CPU time (µs) and its INFO commandstats (INFO itself left out). */
-async function redisCounters(): Promise<RedisCounters> {
-  const info = String(await client().call('INFO', 'cpu', 'commandstats'));
-  const field = (name: string): number => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
-  const commands = new Map<string, { calls: number; us: number }>();
-  addCommands(commands, info);
-  return { cpuUs: (field('used_cpu_sys') + field('used_cpu_user')) * 1e6, commands };
-}
-
-/** Wraps a workload so its CPU per operation (ours and Redis's) is added up under `label`. */
-function measureCpu(into: Map<string, CpuTally>, label: string, run: NonNullable<BenchCase['run']>): NonNullable<BenchCase['run']> {
-  return async (options) => {
-    const before = await redisCounters();
-    const start = process.cpuUsage();
-    const result = await run(options);
-    const node = process.cpuUsage(start);
-    const after = await redisCounters();
-    const t = into.get(label) ?? { ops: 0, nodeUs: 0, redisUs: 0, commands: new Map<string, { calls: number; us: number }>() };
-    t.ops += result.ops;
-    t.nodeUs += node.user + node.system;
-    t.redisUs += after.cpuUs - before.cpuUs;
-    for (const [name, c] of after.commands) {
-      const was = before.commands.get(name) ?? { calls: 0, us: 0 };
-      const sum = t.commands.get(name) ?? { calls: 0, us: 0 };
-      sum.calls += c.calls - was.calls;
-      sum.us += c.us - was.us;
-      t.commands.set(name, sum);
-    }
-    into.set(label, t);
-    return result;
-  };
-}
-
-function cpuReport(tallies: ReadonlyMap<string, CpuTally>): BenchReport {
-  return {
-    name: 'CPU per operation (µs; Node = this process, user + system)',
-    collect: () => {
-      const figures: Record<string, Record<string, number | string>> = {};
-      for (const [label, t] of tallies) {
-        // Commands sent less than once per 20 operations (script loading, counter seeding) are left out.
-        const commands = [...t.commands]
-          .filter(([, c]) => c.calls >= t.ops / 20)
-          .sort((a, b) => b[1].calls - a[1].calls || a[0].localeCompare(b[0]))
-          .map(([name, c]) => `${name} ${(c.calls / t.ops).toFixed(1)}×${(c.us / c.calls).toFixed(1)}`)
-          .join(', ');
-        figures[label] = { 'node µs/op': t.nodeUs / t.ops, 'redis µs/op': t.redisUs / t.ops, 'commands/op × µs each': `  ${commands}` };
-      }
-      return figures;
-    },
-  };
+  return cpu.measure(label, keepLatencies(latencies, label, concurrentCallers(callers, op)));
 }
 
 function bulwarkCase(label: string, callers: number): BenchCase {
@@ -150,5 +76,5 @@ export const suite = defineSuite({
     { name: ONE, rounds: 5, durationMs: 1_000, cases: [bulwarkCase(ONE, 1), semaphoreCase(ONE, 1)] },
     { name: MANY, rounds: 5, durationMs: 1_000, cases: [bulwarkCase(MANY, 32), semaphoreCase(MANY, 32)] },
   ],
-  reports: [latencyReport(latencies), cpuReport(cpu)],
+  reports: [latencyReport(latencies), cpu.report()],
 });
