@@ -229,6 +229,11 @@ export class CircuitBreaker {
   #timing: boolean;
   /** Whether settling a call reads the clock (timing or a time window). */
   #needsNow: boolean;
+  /**
+   * Whether `execute(fn)` without options takes the inline hot path: closed or metrics-only,
+   * untimed, no default timeout. Kept up to date by #transition, #setListeners and #restore.
+   */
+  #plainRun = false;
 
   #successes = 0;
   #failures = 0;
@@ -336,6 +341,12 @@ export class CircuitBreaker {
     this.#needsNow = this.#timing || this.#windowNeedsTime;
 
     if (options.initialState !== undefined) this.#restore(options.initialState);
+    this.#updatePlainRun();
+  }
+
+  #updatePlainRun(): void {
+    const state = this.#state;
+    this.#plainRun = (state === CLOSED || state === METRICS_ONLY) && !this.#timing && this.#timeoutMs === undefined;
   }
 
   /** The current state, with time-based transitions (open → half-open, half-open max wait) applied. */
@@ -351,9 +362,30 @@ export class CircuitBreaker {
    * `CircuitTimeoutError`. Never throws synchronously.
    */
   execute<T>(fn: (signal: AbortSignal) => T | PromiseLike<T>, options?: ExecuteOptions<T>): Promise<T> {
+    // The hot path, inline (what #admit and #run do for it, without the calls): closed or
+    // metrics-only, untimed, no options. About a fifth of the cost the breaker adds.
+    if (options === undefined && this.#plainRun && typeof fn === 'function') {
+      const generation = this.#generation;
+      let promise: Promise<T>;
+      try {
+        promise = Promise.resolve(fn(NEVER_ABORTED));
+      } catch (error) {
+        this.#settleError(error, generation, Number.NaN, NEVER_ABORTED);
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- pass on exactly what fn threw
+        return Promise.reject(error);
+      }
+      if (this.#handlersGeneration !== generation) this.#bindHandlers(generation);
+      void promise.then(this.#onFulfilled, this.#onRejected);
+      return promise;
+    }
+    return this.#executeOther(fn, options);
+  }
+
+  /** execute() for everything but the inline hot path (kept apart so execute stays small). */
+  #executeOther<T>(fn: (signal: AbortSignal) => T | PromiseLike<T>, options: ExecuteOptions<T> | undefined): Promise<T> {
     if (typeof fn !== 'function') return Promise.reject(new TypeError(`execute: fn must be a function, got ${describe(fn)}`));
     if (options !== undefined || this.#timeoutMs !== undefined) return this.#executeWithOptions(fn, options ?? {});
-    // Hot path: no signal, no timeout, no fallback.
+    // Without options, in any other state or with call timing: admission decides.
     const admission = this.#admit();
     if (admission === RUN) return this.#run(fn);
     if (admission === PASS_THROUGH) return this.#passThrough(fn);
@@ -880,6 +912,7 @@ export class CircuitBreaker {
     }
     this.#state = to;
     this.#generation++;
+    this.#updatePlainRun();
     if (this.#stateChangeListeners !== undefined) {
       emit(this.#stateChangeListeners, { from: CIRCUIT_STATES[from]!, to: CIRCUIT_STATES[to]!, reason });
     }
@@ -937,6 +970,7 @@ export class CircuitBreaker {
       this.#failureListeners !== undefined ||
       this.#slowCallListeners !== undefined;
     this.#needsNow = this.#timing || this.#windowNeedsTime;
+    this.#updatePlainRun();
   }
 
   // --- restore -------------------------------------------------------------------------
