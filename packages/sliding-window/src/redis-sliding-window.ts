@@ -163,6 +163,9 @@ export class RedisSlidingWindow {
         headerWidth: 1,
         slotWidth: 4,
         deadlines: this.#deadlines,
+        checkCount: (count) => {
+          for (const policy of this.policies) checkCount(policy, count);
+        },
         // Redis TIME (µs) first, then per decision integers: allowed, remaining, retryAfter µs, reset µs.
         decode: (reply, offset) => {
           const allowed = reply[offset] === 1;
@@ -189,18 +192,7 @@ export class RedisSlidingWindow {
   tryTake(keyOrN?: string | number, nOrOptions?: number | RedisCallOptions, maybeOptions?: RedisCallOptions): Promise<RedisRateLimitResult> {
     const batcher = this.#batcher;
     if (batcher === undefined) return this.#tryTakeOne(keyOrN, nOrOptions, maybeOptions);
-    // Coalesced: bad input still rejects (never throws synchronously), exactly as the async path.
-    try {
-      const { key, count, options } = parseTakeArguments(keyOrN, nOrOptions, maybeOptions);
-      for (const policy of this.policies) checkCount(policy, count);
-      const signal = options.signal;
-      signal?.throwIfAborted();
-      return batcher.submit(key, count, signal);
-    } catch (error) {
-      // Re-rejects exactly what was thrown above (our errors or the caller's abort reason).
-      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
-      return Promise.reject(error);
-    }
+    return batcher.submitTake(keyOrN, nOrOptions, maybeOptions);
   }
 
   /** One script call for this decision alone (several policies, a Cluster client, or `coalesce: false`). */

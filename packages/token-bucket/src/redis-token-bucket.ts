@@ -140,6 +140,7 @@ export class RedisTokenBucket {
           headerWidth: 0,
           slotWidth: 4,
           deadlines: this.#deadlines,
+          checkCount: (count) => this.#checkCount(count),
           // Integers: allowed, remaining, retryAfter µs, reset µs.
           decode: (reply, offset) => {
             const allowed = reply[offset] === 1;
@@ -168,18 +169,7 @@ export class RedisTokenBucket {
   tryTake(keyOrN?: string | number, nOrOptions?: number | RedisCallOptions, maybeOptions?: RedisCallOptions): Promise<RateLimitResult> {
     const batcher = this.#batcher;
     if (batcher === undefined) return this.#tryTakeOne(keyOrN, nOrOptions, maybeOptions);
-    // Coalesced: bad input still rejects (never throws synchronously), exactly as the async path.
-    try {
-      const { key, count, options } = parseTakeArguments(keyOrN, nOrOptions, maybeOptions);
-      this.#checkCount(count);
-      const signal = options.signal;
-      signal?.throwIfAborted();
-      return batcher.submit(key, count, signal);
-    } catch (error) {
-      // Re-rejects exactly what was thrown above (our errors or the caller's abort reason).
-      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
-      return Promise.reject(error);
-    }
+    return batcher.submitTake(keyOrN, nOrOptions, maybeOptions);
   }
 
   /** One script call for this decision alone (several policies, a Cluster client, or `coalesce: false`). */

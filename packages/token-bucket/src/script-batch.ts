@@ -17,6 +17,8 @@
 // decision may still have been applied, exactly as with a single call).
 import type { Redis } from 'ioredis';
 import type { DeadlineQueue } from './store.js';
+import { parseTakeArguments } from './token-bucket.js';
+import type { RedisCallOptions } from './types.js';
 
 /** Most decisions in one script call (bounds the time one script holds Redis). */
 export const MAX_BATCH = 128;
@@ -47,6 +49,8 @@ export interface ScriptBatcherOptions<R> {
   onStoreError(error: Error, key: string, n: number): R | Promise<R>;
   /** Most decisions per script call. Default MAX_BATCH. */
   maxBatch?: number;
+  /** Throws the limiter's typed error for a count it cannot grant (used by `submitTake`). */
+  checkCount?: (count: number) => void;
 }
 
 interface Request<R> {
@@ -79,6 +83,25 @@ export class ScriptBatcher<R> {
   constructor(options: ScriptBatcherOptions<R>) {
     this.#options = options;
     this.#maxBatch = options.maxBatch ?? MAX_BATCH;
+  }
+
+  /**
+   * A limiter's `tryTake(key?, n?, options?)`, coalesced: parses the arguments, checks
+   * the count and the signal, and queues the decision. Bad input or an aborted signal
+   * rejects (never throws synchronously), as the single-call path does.
+   */
+  submitTake(keyOrN: string | number | undefined, nOrOptions: number | RedisCallOptions | undefined, maybeOptions: RedisCallOptions | undefined): Promise<R> {
+    try {
+      const { key, count, options } = parseTakeArguments(keyOrN, nOrOptions, maybeOptions);
+      this.#options.checkCount?.(count);
+      const signal = options.signal;
+      signal?.throwIfAborted();
+      return this.submit(key, count, signal);
+    } catch (error) {
+      // Re-rejects exactly what was thrown above (our errors or the caller's abort reason).
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+      return Promise.reject(error);
+    }
   }
 
   /** Queues one decision for `key` (unprefixed); sent with the others of this tick. */
