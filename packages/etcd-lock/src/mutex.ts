@@ -1,5 +1,15 @@
-import type { IKeyValue, IRangeResponse, ITxnResponse } from 'etcd3';
-import { raceAbort } from './abort.js';
+import type {
+  IDuplexStream,
+  IKeyValue,
+  IRangeRequest,
+  IRangeResponse,
+  IRequestOp,
+  ITxnRequest,
+  ITxnResponse,
+  IWatchRequest,
+  IWatchResponse,
+} from 'etcd3';
+import { delay, raceAbort } from './abort.js';
 import { InvalidOptionsError, LockHeldError, SessionExpiredError, StoreUnavailableError, type HolderInfo } from './errors.js';
 import type { Session } from './session.js';
 
@@ -67,6 +77,16 @@ export function validateQueue(session: Session, prefix: string): void {
 export class EtcdMutex implements Mutex {
   readonly #range: string;
   readonly #key: string;
+  /**
+   * The request pieces every acquisition sends, built once. We call etcd3's lower-level
+   * `client.kv` RPC interface with them instead of its builders: the same requests,
+   * without re-encoding the keys and the builders' promise plumbing on every call.
+   */
+  readonly #keyBytes: Buffer;
+  readonly #ownKey: IRequestOp;
+  readonly #ownerRange: IRequestOp;
+  readonly #newestRange: IRequestOp;
+  readonly #waitRange: IRangeRequest;
 
   /**
    * @param queue where our key goes: `<prefix>/` for a mutex, `<prefix>/r/` or `<prefix>/w/` for a read-write lock.
@@ -81,6 +101,13 @@ export class EtcdMutex implements Mutex {
   ) {
     this.#range = waitRange;
     this.#key = `${queue}${session.leaseId}`;
+    this.#keyBytes = Buffer.from(this.#key);
+    this.#waitRange = { key: Buffer.from(waitRange), range_end: prefixRangeEnd(Buffer.from(waitRange)) };
+    this.#ownKey = { request_range: { key: this.#keyBytes } };
+    // The owner: the lowest create revision in the range we wait for.
+    this.#ownerRange = { request_range: { ...this.#waitRange, sort_target: 'Create', sort_order: 'Ascend', limit: 1 } };
+    // When our key is new it is the newest of all, so the newest keys are the nearest before us.
+    this.#newestRange = { request_range: { ...this.#waitRange, sort_target: 'Create', sort_order: 'Descend', limit: 3 } };
   }
 
   /** @internal this session's key in the queue (also the name of its local queue). */
@@ -125,23 +152,22 @@ export class EtcdMutex implements Mutex {
   /** @internal Queues a key holding `value` and waits (or not) until it is the lowest. */
   async acquireWith(value: string, leave: () => void, wait: boolean, signal: AbortSignal | undefined): Promise<HeldLease> {
     const { session } = this;
-    const client = session.client;
+    const kv = session.client.kv;
     let inFlight: Promise<ITxnResponse> | undefined;
     try {
       // One round trip: create our key unless it exists (a retried request may already
-      // have created it) and read the owner (lowest create revision). When the key is new
-      // it is the newest of all, so the newest keys we wait for are the nearest before us.
-      const ownerRange = client.getAll().prefix(this.#range).sort('Create', 'Ascend').limit(1);
-      const newestRange = client.getAll().prefix(this.#range).sort('Create', 'Descend').limit(3);
-      const response = await session.request('txn', 'create waiter key', signal, (call) => {
-        inFlight = client
-          .if(this.#key, 'Create', '==', 0)
-          .then(client.put(this.#key).value(value).lease(session.leaseIdDecimal), ownerRange, newestRange)
-          .else(client.get(this.#key), ownerRange)
-          .options(call)
-          .commit();
-        return inFlight;
-      });
+      // have created it) and, in the same Txn, read the owner (lowest create revision) and
+      // the newest keys. When we are the owner that is all: no watch, no second read.
+      const request: ITxnRequest = {
+        compare: [{ key: this.#keyBytes, target: 'Create', result: 'Equal', create_revision: 0 }],
+        success: [
+          { request_put: { key: this.#keyBytes, value: Buffer.from(value), lease: session.leaseIdDecimal } },
+          this.#ownerRange,
+          this.#newestRange,
+        ],
+        failure: [this.#ownKey, this.#ownerRange],
+      };
+      const response = await session.request('txn', 'create waiter key', signal, (call) => (inFlight = kv.txn(request, call)));
       const revision = response.succeeded
         ? BigInt(response.header.revision)
         : BigInt(rangeAt(response, 0)[0]?.create_revision ?? '0');
@@ -153,23 +179,21 @@ export class EtcdMutex implements Mutex {
           // Take our key back out so nobody queues behind it. One attempt here; if etcd
           // fails it, the removal goes on in the background and we still answer at once.
           try {
-            await session.request('deleteRange', 'remove waiter key', undefined, (call) =>
-              client.delete().key(this.#key).options(call).exec(),
-            );
+            await session.request('deleteRange', 'remove waiter key', undefined, (call) => kv.deleteRange({ key: this.#keyBytes }, call));
             leave();
           } catch {
             void session.removeKey(this.#key, undefined).finally(leave);
           }
           throw new LockHeldError(this.prefix, holderInfo(owner));
         }
-        const before = response.succeeded ? rangeAt(response, 2).filter((kv) => BigInt(kv.create_revision) < revision) : [];
+        const before = response.succeeded ? rangeAt(response, 2).filter((entry) => BigInt(entry.create_revision) < revision) : [];
         await this.#waitForPredecessors(
           revision,
-          before[0] && { key: before[0].key.toString(), last: before.length === 1, fromRevision: BigInt(response.header.revision) + 1n },
+          before[0] && predecessorOf(before, response),
           signal,
         );
       }
-      return new HeldLease(session, this.#key, revision, leave);
+      return new HeldLease(session, this.#key, this.#keyBytes, revision, leave);
     } catch (error) {
       if (error instanceof LockHeldError) throw error;
       // Whatever happened (cancelled, session lost, etcd failed), our key must not stay
@@ -184,32 +208,44 @@ export class EtcdMutex implements Mutex {
    * nearest one. Keys created later always have higher revisions, so the set of keys
    * below ours only shrinks: when the one we watch was the only one left (`last`), its
    * deletion makes us the owner without another read, which keeps handoff to one hop.
+   * If a watch fails (member lost, revision compacted), we read again and watch again.
    */
   async #waitForPredecessors(
     revision: bigint,
-    known: { key: string; last: boolean; fromRevision: bigint } | undefined,
+    known: Predecessor | undefined,
     signal: AbortSignal | undefined,
   ): Promise<void> {
     const { session } = this;
-    const client = session.client;
     let predecessor = known;
+    let failures = 0;
+    let refusals = 0;
     for (;;) {
       if (!predecessor) {
         // Read-only Txn: the cost of a range, and it notices if our own key is gone.
-        const response = await session.request('txn', 'read predecessor', signal, (call) =>
-          client
-            .if(this.#key, 'Create', '==', revision.toString())
-            .then(
-              client
-                .getAll()
-                .prefix(this.#range)
-                .maxCreateRevision((revision - 1n).toString())
-                .sort('Create', 'Descend')
-                .limit(2),
-            )
-            .options(call)
-            .commit(),
-        );
+        const request: ITxnRequest = {
+          compare: [{ key: this.#keyBytes, target: 'Create', result: 'Equal', create_revision: revision.toString() }],
+          success: [
+            {
+              request_range: {
+                ...this.#waitRange,
+                max_create_revision: (revision - 1n).toString(),
+                sort_target: 'Create',
+                sort_order: 'Descend',
+                limit: 2,
+              },
+            },
+          ],
+        };
+        let response: ITxnResponse;
+        try {
+          response = await session.request('txn', 'read predecessor', signal, (call) => session.client.kv.txn(request, call));
+        } catch (error) {
+          // After a failed watch, ride the outage out (as etcd3's own watchers do) until
+          // the session is lost or the caller gives up; otherwise report the failure.
+          if (failures === 0 || !(error instanceof StoreUnavailableError)) throw error;
+          await delay(backoffMs(++failures), [signal, session.signal]);
+          continue;
+        }
         if (!response.succeeded) {
           throw new SessionExpiredError(session.leaseId, 'expired', {
             cause: new Error(`waiter key ${this.#key} was deleted while waiting (lease expired or key removed)`),
@@ -217,58 +253,187 @@ export class EtcdMutex implements Mutex {
         }
         const before = rangeAt(response, 0);
         if (!before[0]) return;
-        predecessor = { key: before[0].key.toString(), last: before.length === 1, fromRevision: BigInt(response.header.revision) + 1n };
+        predecessor = predecessorOf(before, response);
       }
-      // Watching from just after our read: a deletion in between is replayed, not missed.
-      await this.#waitForDelete(predecessor.key, predecessor.fromRevision, signal);
-      if (predecessor.last) return;
+      const outcome = await this.#watchDeletion(predecessor, signal);
+      if (outcome.deleted) {
+        if (predecessor.last) return;
+        failures = 0;
+        refusals = 0;
+      } else {
+        failures++;
+        refusals = outcome.refused ? refusals + 1 : 0;
+        // etcd refusing the watch outright (not a lost stream) is not worth retrying for ever.
+        if (refusals >= MAX_REFUSED_WATCHES) throw new StoreUnavailableError('watch predecessor', { cause: outcome.cause });
+        // Only after a failure: give a restarting member a moment before the next attempt.
+        await delay(backoffMs(failures), [signal, session.signal]);
+      }
       predecessor = undefined;
     }
   }
 
-  async #waitForDelete(key: string, fromRevision: bigint, signal: AbortSignal | undefined): Promise<void> {
+  /**
+   * Waits for the deletion of `predecessor` (the key as it was at our read) on a watch
+   * stream of its own (etcd3's lower-level WatchClient), closed as soon as the wait ends.
+   *
+   * - etcd3's shared watch manager is not used: when its last watcher goes it cancels its
+   *   stream, which etcd3 takes for a host failure (every gRPC client of that member is
+   *   reset), and a watch created during that teardown waits out a reconnect backoff
+   *   timer (~60-140 ms).
+   * - The watch starts "now", not at the revision after our read: etcd serves a watch that
+   *   starts in the past from its sync loop, which runs every 100 ms, so its events (even
+   *   later ones) can arrive up to 100 ms late. etcd guarantees a watch without a start
+   *   revision every event after the revision in its created response. If that revision is
+   *   past our read, a deletion in between would not be replayed, so we read the key once:
+   *   gone, or re-created (another create revision), means deleted.
+   * - Only deletions after our read count: an earlier deletion of the same key name was
+   *   of an earlier incarnation of it.
+   *
+   * Resolves `{ deleted: false }` when the stream fails or etcd refuses the watch; the
+   * caller reads again and watches again.
+   */
+  async #watchDeletion(
+    predecessor: Predecessor,
+    signal: AbortSignal | undefined,
+  ): Promise<WatchOutcome> {
     const { session } = this;
-    const creating = session.client.watch().key(key).startRevision(fromRevision.toString()).only('delete').create();
-    let watcher;
+    const key = Buffer.from(predecessor.key);
+    const opening = session.client.watchClient.watch();
+    let stream: WatchStream;
     try {
-      watcher = await session.request('watch', 'watch predecessor', signal, () => creating);
+      stream = await session.request('watch', 'watch predecessor', signal, () => opening);
     } catch (error) {
-      void creating.then((late) => late.cancel()).catch(() => undefined);
+      void opening.then(closeWatchStream, noop);
       throw error;
     }
-    const created = watcher;
-    const deleted = new Promise<void>((resolve, reject) => {
-      created.once('delete', () => resolve());
-      created.once('error', (error: Error) => reject(new StoreUnavailableError('watch predecessor', { cause: error })));
+    let created!: (revision: bigint) => void;
+    const watching = new Promise<bigint>((resolve) => (created = resolve));
+    const outcome = new Promise<WatchOutcome>((resolve) => {
+      stream.on('data', (response) => {
+        if (response.canceled) {
+          resolve({ deleted: false, refused: true, cause: new Error(`watch refused: ${response.cancel_reason || 'canceled'}`) });
+        } else if (response.created) {
+          created(BigInt(response.header.revision));
+        } else if (response.events.some((event) => BigInt(event.kv.mod_revision) > predecessor.readRevision)) {
+          resolve({ deleted: true }); // deletions only: etcd filters out puts
+        }
+      });
+      stream.on('error', (error) => resolve({ deleted: false, refused: false, cause: error }));
+      stream.on('end', () => resolve({ deleted: false, refused: false, cause: new Error('watch stream ended') }));
+    });
+    const checked = watching.then(async (from): Promise<WatchOutcome | undefined> => {
+      if (from <= predecessor.readRevision) return undefined; // every deletion after our read will be sent
+      try {
+        const response = await session.request('range', 'check predecessor', signal, (call) => session.client.kv.range({ key }, call));
+        const current = response.kvs[0];
+        if (!current || BigInt(current.create_revision) !== predecessor.createRevision) return { deleted: true };
+        return undefined;
+      } catch (error) {
+        if (error instanceof StoreUnavailableError) return { deleted: false, refused: false, cause: error };
+        throw error;
+      }
     });
     try {
-      await raceAbort(deleted, [signal, session.signal]);
+      stream.write({ create_request: { key, filters: ['Noput'] } });
+      return await raceAbort(
+        Promise.race([outcome, checked.then((result) => result ?? outcome)]),
+        [signal, session.signal],
+      );
     } finally {
-      created.removeAllListeners('delete');
-      created.removeAllListeners('error');
-      created.on('error', () => undefined);
-      void created.cancel().catch(() => undefined);
+      checked.catch(noop);
+      closeWatchStream(stream);
     }
   }
 }
 
+/** The nearest key below ours, as our read saw it. */
+interface Predecessor {
+  key: string;
+  createRevision: bigint;
+  /** The revision of that read. */
+  readRevision: bigint;
+  /** No other key below ours: its deletion makes us the owner. */
+  last: boolean;
+}
+
+/** `before`: the keys below ours, nearest first, from a read answered by `response`. */
+function predecessorOf(before: IKeyValue[], response: ITxnResponse): Predecessor {
+  const nearest = before[0]!;
+  return {
+    key: nearest.key.toString(),
+    createRevision: BigInt(nearest.create_revision),
+    readRevision: BigInt(response.header.revision),
+    last: before.length === 1,
+  };
+}
+
+type WatchStream = IDuplexStream<IWatchRequest, IWatchResponse>;
+
+type WatchOutcome = { deleted: true } | { deleted: false; refused: boolean; cause: unknown };
+
+/** Watches etcd refuses in a row (each after a fresh read) before an acquisition gives up. */
+const MAX_REFUSED_WATCHES = 5;
+
+/** Wait before retrying after the `failures`-th failure in a row: 50 ms doubling, at most 1 s. */
+function backoffMs(failures: number): number {
+  return Math.min(1000, 25 * 2 ** failures);
+}
+
+function noop(): void {}
+
+/**
+ * Half-closes, then cancels. The order matters: etcd3 reports a stream error to its
+ * connection pool as a host failure only while the stream is still writable, and the
+ * cancellation's own CANCELLED error must not reset that member's clients.
+ */
+function closeWatchStream(stream: WatchStream): void {
+  stream.on('error', noop);
+  try {
+    stream.end();
+    stream.cancel();
+  } catch {
+    // already closed by the error that ended the wait
+  }
+}
+
+/** Marks a lease released before anyone asked for its signal (see `HeldLease.signal`). */
+const RELEASED: unique symbol = Symbol('released');
+
 /** @internal */
 export class HeldLease implements Lease {
   readonly #session: Session;
-  readonly #controller = new AbortController();
+  readonly #keyBytes: Buffer;
   readonly #leave: () => void;
   #releasing: Promise<void> | undefined;
-  readonly signal: AbortSignal;
+  // The signal is made on first use: most holders never read it, and an
+  // AbortSignal.any() per acquisition is measurable on the uncontended path.
+  #controller: AbortController | undefined;
+  #signal: AbortSignal | undefined;
+  /** Why the lease ended, when it ended before `signal` was first read. */
+  #endedBy: unknown = undefined;
 
   constructor(
     session: Session,
     readonly key: string,
+    keyBytes: Buffer,
     readonly fencingToken: bigint,
     leave: () => void,
   ) {
     this.#session = session;
+    this.#keyBytes = keyBytes;
     this.#leave = leave;
-    this.signal = AbortSignal.any([session.signal, this.#controller.signal]);
+  }
+
+  get signal(): AbortSignal {
+    if (this.#signal) return this.#signal;
+    if (this.#endedBy !== undefined) {
+      // Released already: aborted with the reason it would have had from the start.
+      this.#signal = AbortSignal.abort(this.#endedBy === RELEASED ? releasedReason(this.key) : this.#endedBy);
+    } else {
+      this.#controller = new AbortController();
+      this.#signal = AbortSignal.any([this.#session.signal, this.#controller.signal]);
+    }
+    return this.#signal;
   }
 
   get released(): boolean {
@@ -282,16 +447,16 @@ export class HeldLease implements Lease {
 
   async #release(signal: AbortSignal | undefined): Promise<void> {
     const session = this.#session;
-    this.#controller.abort(new DOMException(`lock ${this.key} released`, 'AbortError'));
+    if (this.#controller) this.#controller.abort(releasedReason(this.key));
+    else if (this.#signal === undefined) this.#endedBy = session.signal.aborted ? session.signal.reason : RELEASED;
     if (session.state !== 'alive') {
       // The lease (and with it our key) is gone already.
       this.#leave();
       return;
     }
     try {
-      await session.request('deleteRange', 'release', signal, (call) =>
-        session.client.delete().key(this.key).options(call).exec(),
-      );
+      // One delete, nothing else: the next waiter's watch fires on it.
+      await session.request('deleteRange', 'release', signal, (call) => session.client.kv.deleteRange({ key: this.#keyBytes }, call));
       this.#leave();
     } catch (error) {
       void session.removeKey(this.key, undefined).finally(this.#leave);
@@ -302,6 +467,24 @@ export class HeldLease implements Lease {
   [Symbol.asyncDispose](): Promise<void> {
     return this.release();
   }
+}
+
+function releasedReason(key: string): DOMException {
+  return new DOMException(`lock ${key} released`, 'AbortError');
+}
+
+/** @internal The end of etcd's range "every key that starts with `prefix`" (as etcd's clientv3.GetPrefixRangeEnd). */
+export function prefixRangeEnd(prefix: Buffer): Buffer {
+  const end = Buffer.from(prefix);
+  for (let i = end.length - 1; i >= 0; i--) {
+    const byte = end[i]!;
+    if (byte < 0xff) {
+      end[i] = byte + 1;
+      return end.subarray(0, i + 1);
+    }
+  }
+  // Only 0xff bytes: every key from the prefix on.
+  return Buffer.from([0]);
 }
 
 function rangeAt(response: ITxnResponse, index: number): IKeyValue[] {

@@ -269,7 +269,13 @@ export class Session implements AsyncDisposable {
 
   /** @internal Waits for this session's earlier callers for the key `prefix`; resolves with the function that lets the next one in. */
   async enterLocal(prefix: string, signal: AbortSignal | undefined): Promise<() => void> {
-    const previous = this.#localQueues.get(prefix) ?? Promise.resolve();
+    const previous = this.#localQueues.get(prefix);
+    if (previous === undefined) {
+      // Nobody of this session is queued on `prefix` (the usual case): no wait to race.
+      signal?.throwIfAborted();
+      this.signal.throwIfAborted();
+      return this.tryEnterLocal(prefix)!;
+    }
     let leave!: () => void;
     const mine = new Promise<void>((resolve) => (leave = resolve));
     const tail = previous.then(() => mine);
@@ -311,9 +317,7 @@ export class Session implements AsyncDisposable {
     if (after) await after.then(noop, noop);
     for (let attempt = 0; this.#state === 'alive'; attempt++) {
       try {
-        await this.request('deleteRange', 'delete', undefined, (options) =>
-          this.client.delete().key(key).options(options).exec(),
-        );
+        await this.request('deleteRange', 'delete', undefined, (options) => this.client.kv.deleteRange({ key: Buffer.from(key) }, options));
         return;
       } catch {
         // Retry with a capped backoff; the session's end (lease gone) deletes the key anyway.
