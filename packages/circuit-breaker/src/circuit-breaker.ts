@@ -362,26 +362,12 @@ export class CircuitBreaker {
    * `CircuitTimeoutError`. Never throws synchronously.
    */
   execute<T>(fn: (signal: AbortSignal) => T | PromiseLike<T>, options?: ExecuteOptions<T>): Promise<T> {
-    // The hot path, inline (what #admit and #run do for it, without the calls): closed or
-    // metrics-only, untimed, no options. About a fifth of the cost the breaker adds.
-    if (options === undefined && this.#plainRun && typeof fn === 'function') {
-      const generation = this.#generation;
-      let promise: Promise<T>;
-      try {
-        promise = Promise.resolve(fn(NEVER_ABORTED));
-      } catch (error) {
-        this.#settleError(error, generation, Number.NaN, NEVER_ABORTED);
-        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- pass on exactly what fn threw
-        return Promise.reject(error);
-      }
-      if (this.#handlersGeneration !== generation) this.#bindHandlers(generation);
-      void promise.then(this.#onFulfilled, this.#onRejected);
-      return promise;
-    }
+    // The hot path, decided here without #admit: closed or metrics-only, untimed, no options.
+    if (options === undefined && this.#plainRun && typeof fn === 'function') return this.#runUntimed(fn);
     return this.#executeOther(fn, options);
   }
 
-  /** execute() for everything but the inline hot path (kept apart so execute stays small). */
+  /** execute() for everything but the hot path (kept apart so execute stays small). */
   #executeOther<T>(fn: (signal: AbortSignal) => T | PromiseLike<T>, options: ExecuteOptions<T> | undefined): Promise<T> {
     if (typeof fn !== 'function') return Promise.reject(new TypeError(`execute: fn must be a function, got ${describe(fn)}`));
     if (options !== undefined || this.#timeoutMs !== undefined) return this.#executeWithOptions(fn, options ?? {});
@@ -573,20 +559,9 @@ export class CircuitBreaker {
    * made once per generation, so the only per-call allocation is the one `then` makes.
    */
   #run<T>(fn: (signal: AbortSignal) => T | PromiseLike<T>): Promise<T> {
+    if (!this.#timing) return this.#runUntimed(fn);
     const generation = this.#generation;
     let promise: Promise<T>;
-    if (!this.#timing) {
-      try {
-        promise = Promise.resolve(fn(NEVER_ABORTED));
-      } catch (error) {
-        this.#settleError(error, generation, Number.NaN, NEVER_ABORTED);
-        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- pass on exactly what fn threw
-        return Promise.reject(error);
-      }
-      if (this.#handlersGeneration !== generation) this.#bindHandlers(generation);
-      void promise.then(this.#onFulfilled, this.#onRejected);
-      return promise;
-    }
     const startedAt = this.#clock.now();
     try {
       promise = Promise.resolve(fn(NEVER_ABORTED));
@@ -603,6 +578,22 @@ export class CircuitBreaker {
         this.#settleError(error, generation, startedAt, NEVER_ABORTED);
       },
     );
+    return promise;
+  }
+
+  /** An admitted call whose duration nobody needs: fn's own promise, watched by the generation's shared reactions. */
+  #runUntimed<T>(fn: (signal: AbortSignal) => T | PromiseLike<T>): Promise<T> {
+    const generation = this.#generation;
+    let promise: Promise<T>;
+    try {
+      promise = Promise.resolve(fn(NEVER_ABORTED));
+    } catch (error) {
+      this.#settleError(error, generation, Number.NaN, NEVER_ABORTED);
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- pass on exactly what fn threw
+      return Promise.reject(error);
+    }
+    if (this.#handlersGeneration !== generation) this.#bindHandlers(generation);
+    void promise.then(this.#onFulfilled, this.#onRejected);
     return promise;
   }
 
