@@ -5,7 +5,7 @@ import type { Session } from './session.js';
 
 /** The current leader as read from etcd. */
 export interface LeaderInfo {
-  /** The leader's key, `<prefix>/<lease id hex>`. */
+  /** The leader's key, `<prefix>/<lease id hex>-<n hex>`. */
   readonly key: string;
   /** The value the leader campaigned with or last proclaimed. */
   readonly value: string;
@@ -46,7 +46,7 @@ export interface Election {
 
 /**
  * Leader election on etcd, after etcd's Go `concurrency.Election`: candidates queue
- * exactly like mutex waiters (a key per session under `prefix`, ordered by create
+ * exactly like mutex waiters (a key per campaign under `prefix`, ordered by create
  * revision); the lowest key is the leader and its value is the leader's proclamation.
  */
 export function election(session: Session, prefix: string): Election {
@@ -76,7 +76,7 @@ class EtcdElection implements Election {
 
   async campaign(value: string, options: { signal?: AbortSignal } = {}): Promise<Leadership> {
     checkValue(value);
-    const leave = await this.session.enterLocal(this.#queue.waiterKey, options.signal);
+    const leave = await this.session.enterLocal(this.#queue.localQueue, options.signal);
     const held = await this.#queue.acquireWith(value, leave, true, options.signal);
     return new EtcdLeadership(this.session, this.prefix, held, value);
   }

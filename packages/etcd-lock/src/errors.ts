@@ -9,7 +9,7 @@ export const ERROR_CODES = {
 
 /** Who holds a lock, as read from etcd. */
 export interface HolderInfo {
-  /** The holder's waiter key, `<prefix>/<lease id in hex>`. */
+  /** The holder's waiter key, `<prefix>/<lease id in hex>-<n in hex>`. */
   readonly key: string;
   /** The holder's fencing token: the create revision of its key. */
   readonly fencingToken: bigint;

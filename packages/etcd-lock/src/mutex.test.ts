@@ -1,13 +1,13 @@
-import type { Etcd3, IDeleteRangeRequest, ITxnRequest } from 'etcd3';
+import type { Etcd3, IDeleteRangeRequest, IRangeRequest, IRequestOp, ITxnRequest } from 'etcd3';
 import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { isSessionExpiredError, isStoreUnavailableError } from './errors.js';
+import { isLockHeldError, isSessionExpiredError, isStoreUnavailableError } from './errors.js';
 import type { LeaseBackend } from './lease-backend.js';
 import { mutex, prefixRangeEnd } from './mutex.js';
 import { rwlock } from './rwlock.js';
 import { openSessionWithBackend, type Session } from './session.js';
 
-// Lease 4096 = 0x1000: keys are `<prefix>/1000`.
+// Lease 4096 = 0x1000: keys are `<prefix>/1000-<n>`, n = 1, 2, … per acquisition.
 const backend: LeaseBackend = {
   grant: (ttlSeconds) => Promise.resolve({ id: '4096', ttlSeconds }),
   keepAlive: () => Promise.resolve(10),
@@ -74,29 +74,33 @@ describe('requests on the uncontended path', () => {
     const session = await open(client);
     const lease = await mutex(session, 'locks/a').acquire();
     expect(lease.fencingToken).toBe(7n);
-    expect(lease.key).toBe('locks/a/1000');
+    expect(lease.key).toBe('locks/a/1000-1');
     expect(calls).toHaveLength(1);
     const { method, request, options } = calls[0]!;
     expect(method).toBe('txn');
     const txn = request as ITxnRequest;
-    expect(txn.compare).toEqual([{ key: Buffer.from('locks/a/1000'), target: 'Create', result: 'Equal', create_revision: 0 }]);
+    expect(txn.compare).toEqual([{ key: Buffer.from('locks/a/1000-1'), target: 'Create', result: 'Equal', create_revision: 0 }]);
     const range = { key: Buffer.from('locks/a/'), range_end: Buffer.from('locks/a0'), sort_target: 'Create' };
     expect(txn.success).toEqual([
-      { request_put: { key: Buffer.from('locks/a/1000'), value: Buffer.from('me'), lease: '4096' } },
+      { request_put: { key: Buffer.from('locks/a/1000-1'), value: Buffer.from('me'), lease: '4096' } },
       { request_range: { ...range, sort_order: 'Ascend', limit: 1 } },
       { request_range: { ...range, sort_order: 'Descend', limit: 3 } },
     ]);
     // A retried Txn that finds our key already there reads it and the owner instead.
     expect(txn.failure).toEqual([
-      { request_range: { key: Buffer.from('locks/a/1000') } },
+      { request_range: { key: Buffer.from('locks/a/1000-1') } },
       { request_range: { ...range, sort_order: 'Ascend', limit: 1 } },
     ]);
     expect(options).toEqual({ deadline: expect.any(Number) as number });
 
     await lease.release();
     expect(calls.map((c) => c.method)).toEqual(['txn', 'deleteRange']);
-    expect(calls[1]!.request).toEqual({ key: Buffer.from('locks/a/1000') });
+    expect(calls[1]!.request).toEqual({ key: Buffer.from('locks/a/1000-1') });
     expect(session.stats().rpcs).toMatchObject({ txn: 1, deleteRange: 1, range: 0, watch: 0 });
+
+    // Every acquisition of the session gets a key of its own (the counter is hex).
+    for (let i = 0; i < 15; i++) await (await mutex(session, 'locks/a').acquire()).release();
+    expect(calls.at(-1)!.request).toEqual({ key: Buffer.from('locks/a/1000-10') });
   });
 
   it("a reader's Txn reads only writers; a writer's reads both queues", async () => {
@@ -106,9 +110,9 @@ describe('requests on the uncontended path', () => {
     await (await lock.read.acquire()).release();
     await (await lock.write.acquire()).release();
     const [read, , write] = calls.map((c) => c.request as ITxnRequest);
-    expect(read!.success![0]!.request_put!.key).toEqual(Buffer.from('rw/r/1000'));
+    expect(read!.success![0]!.request_put!.key).toEqual(Buffer.from('rw/r/1000-1'));
     expect(read!.success![1]!.request_range).toMatchObject({ key: Buffer.from('rw/w/'), range_end: Buffer.from('rw/w0') });
-    expect(write!.success![0]!.request_put!.key).toEqual(Buffer.from('rw/w/1000'));
+    expect(write!.success![0]!.request_put!.key).toEqual(Buffer.from('rw/w/1000-2'));
     expect(write!.success![1]!.request_range).toMatchObject({ key: Buffer.from('rw/'), range_end: Buffer.from('rw0') });
   });
 
@@ -141,7 +145,7 @@ describe('Lease.signal (made on first use)', () => {
     await lease.release();
     expect(lease.signal.aborted).toBe(true);
     expect((lease.signal.reason as DOMException).name).toBe('AbortError');
-    expect(String((lease.signal.reason as DOMException).message)).toContain('locks/d/1000');
+    expect(String((lease.signal.reason as DOMException).message)).toContain('locks/d/1000-1');
   });
 
   it('first read after the session ended: aborted with the SessionExpiredError, also once released later', async () => {
@@ -359,5 +363,156 @@ describe('waiting for the predecessor (fake etcd)', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+});
+
+/**
+ * A small in-memory etcd (one revision counter, keys with create revisions and leases)
+ * that serves `kv.txn` and `kv.deleteRange` as etcd would, enough for acquire, tryAcquire
+ * and release. `lose(n)` makes the next `n` writes fail on the client's side (deadline
+ * exceeded) while etcd has not applied them yet; `land()` applies them later, as a
+ * request that raft committed after its client gave up.
+ */
+function memoryEtcd() {
+  interface Entry {
+    value: Buffer;
+    create_revision: string;
+    mod_revision: string;
+    lease: string;
+  }
+  const store = new Map<string, Entry>();
+  let revision = 1;
+  let toLose = 0;
+  const lost: (() => void)[] = [];
+  const header = () => ({ revision: String(revision) });
+  const kvOf = (key: string, entry: Entry) => ({ key: Buffer.from(key), ...entry });
+  const inRange = (request: IRangeRequest, key: string): boolean => {
+    const start = String(request.key);
+    if (!request.range_end) return key === start;
+    return key >= start && key < String(request.range_end);
+  };
+  const range = (request: IRangeRequest) => {
+    let kvs = [...store.entries()]
+      .filter(([key]) => inRange(request, key))
+      .map(([key, entry]) => kvOf(key, entry))
+      .filter((kv) => request.max_create_revision === undefined || BigInt(kv.create_revision) <= BigInt(request.max_create_revision));
+    if (request.sort_target === 'Create') {
+      const sign = request.sort_order === 'Descend' ? -1 : 1;
+      kvs.sort((a, b) => sign * Number(BigInt(a.create_revision) - BigInt(b.create_revision)));
+    }
+    if (request.limit) kvs = kvs.slice(0, Number(request.limit));
+    return { kvs, count: String(kvs.length) };
+  };
+  const deleteKey = (key: string): string => {
+    if (!store.delete(key)) return '0';
+    revision++;
+    return '1';
+  };
+  const apply = (op: IRequestOp, wrote: { put: boolean }) => {
+    if (op.request_put) {
+      const key = String(op.request_put.key);
+      if (!wrote.put) revision++; // one Txn is one revision
+      wrote.put = true;
+      const rev = String(revision);
+      store.set(key, { value: Buffer.from(op.request_put.value!), create_revision: store.get(key)?.create_revision ?? rev, mod_revision: rev, lease: String(op.request_put.lease) });
+      return { response_put: { header: header() } };
+    }
+    if (op.request_delete_range) {
+      const deleted = store.has(String(op.request_delete_range.key)) ? '1' : '0';
+      store.delete(String(op.request_delete_range.key));
+      if (deleted === '1' && !wrote.put) revision++;
+      wrote.put ||= deleted === '1';
+      return { response_delete_range: { header: header(), deleted } };
+    }
+    return { response_range: { header: header(), ...range(op.request_range!) } };
+  };
+  const write = <T>(applyNow: () => T): Promise<T> => {
+    if (toLose > 0) {
+      toLose--;
+      lost.push(() => void applyNow());
+      return Promise.reject(Object.assign(new Error('4 DEADLINE_EXCEEDED: Deadline exceeded'), { code: 4 }));
+    }
+    return Promise.resolve(applyNow());
+  };
+  const kv = {
+    txn(request: ITxnRequest) {
+      return write(() => {
+        const succeeded = (request.compare ?? []).every((c) => String(store.get(String(c.key))?.create_revision ?? '0') === String(c.create_revision));
+        const wrote = { put: false };
+        const responses = ((succeeded ? request.success : request.failure) ?? []).map((op) => apply(op, wrote));
+        return { header: header(), succeeded, responses };
+      });
+    },
+    deleteRange(request: IDeleteRangeRequest) {
+      const key = String(request.key);
+      return write(() => ({ header: header(), deleted: deleteKey(key) }));
+    },
+  };
+  return {
+    client: { leaseClient: {}, kv } as unknown as Etcd3,
+    store,
+    /** The next `n` writes time out on the client; etcd applies them only on `land()`. */
+    lose(n = 1) {
+      toLose = n;
+    },
+    /** etcd applies the lost writes now, long after their clients gave up. */
+    land() {
+      for (const late of lost.splice(0)) late();
+    },
+  };
+}
+
+async function openWithLease(client: Etcd3, id: string): Promise<Session> {
+  const session = await openSessionWithBackend({ client, holderId: `holder ${id}` }, { ...backend, grant: (ttlSeconds) => Promise.resolve({ id, ttlSeconds }) });
+  sessions.push(session);
+  return session;
+}
+
+describe('writes that commit after their client gave up (fake etcd)', () => {
+  it("a release's delete that lands late cannot remove the key of the session's next acquisition of that lock", async () => {
+    const etcd = memoryEtcd();
+    const a = await openWithLease(etcd.client, '4096');
+    const b = await openWithLease(etcd.client, '8192');
+    const lock = mutex(a, 'q');
+
+    const first = await lock.acquire();
+    etcd.lose(); // release's DeleteRange times out on our side; etcd commits it later
+    await expect(first.release()).rejects.toSatisfy(isStoreUnavailableError);
+    // The background removal (same session) succeeds, which lets the next acquisition in.
+    const second = await lock.acquire();
+    expect(etcd.store.get(second.key)?.create_revision).toBe(String(second.fencingToken));
+
+    etcd.land(); // the late delete of the first acquisition's key
+    // The lock is still ours: another session cannot take it (with one key name per
+    // session and lock, the late delete removed our new key and B got the lock too).
+    const error: unknown = await mutex(b, 'q').tryAcquire().catch((e: unknown) => e);
+    expect(isLockHeldError(error) && error.holder).toMatchObject({ key: second.key, leaseId: '1000', fencingToken: second.fencingToken });
+    expect(etcd.store.get(second.key)?.create_revision).toBe(String(second.fencingToken));
+    expect(second.key).not.toBe(first.key);
+    await second.release();
+    await (await mutex(b, 'q').tryAcquire()).release();
+  });
+
+  it('a waiter key whose Txn lands after the failed acquisition removed it is deleted by the next acquisition, not queued behind', async () => {
+    const etcd = memoryEtcd();
+    const a = await openWithLease(etcd.client, '4096');
+    const lock = mutex(a, 'q');
+
+    etcd.lose(); // the acquisition's Txn times out on our side; etcd commits it later
+    await expect(lock.acquire()).rejects.toSatisfy(isStoreUnavailableError);
+    await until(() => a.stats().rpcs.deleteRange === 1); // the background removal found nothing
+    etcd.land();
+    expect([...etcd.store.keys()]).toEqual(['q/1000-1']); // a key nobody will release
+
+    // Waits (locally) for the removal, then holds at once: not queued behind our own stale key.
+    const lease = await lock.acquire();
+    expect(lease.key).toBe('q/1000-2');
+    expect(a.stats().rpcs.watch).toBe(0);
+    expect([...etcd.store.keys()]).toEqual(['q/1000-2']);
+    await lease.release();
+    // Once a delete found it, later acquisitions no longer carry it.
+    await (await lock.acquire()).release();
+    expect(a.stats().rpcs).toMatchObject({ txn: 3, deleteRange: 3 });
+    expect(etcd.store.size).toBe(0);
   });
 });

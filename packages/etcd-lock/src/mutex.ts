@@ -20,7 +20,7 @@ export interface AcquireOptions {
 
 /** A held lock. Release it, or let `await using` do it. */
 export interface Lease extends AsyncDisposable {
-  /** This holder's key, `<prefix>/<lease id hex>`. */
+  /** This holder's key, `<prefix>/<lease id hex>-<n hex>` (`n` counts the session's acquisitions). */
   readonly key: string;
   /**
    * The create revision of `key`: strictly increasing across successive holders of
@@ -53,10 +53,12 @@ export interface Mutex {
 
 /**
  * A FIFO mutex on etcd, after etcd's Go `concurrency.Mutex`. Each waiter puts the key
- * `<prefix>/<lease id>` on its session's lease; waiters are ordered by the keys' create
- * revisions; the lowest holds the lock; every other waiter watches only the deletion of
- * the key just before its own. Within one session, callers of the same prefix queue
- * locally first, since a session has exactly one key per prefix.
+ * `<prefix>/<lease id>-<n>` on its session's lease, `n` new for every acquisition (so a
+ * late delete meant for an earlier acquisition's key cannot remove a later one); waiters
+ * are ordered by the keys' create revisions; the lowest holds the lock; every other
+ * waiter watches only the deletion of the key just before its own. Within one session,
+ * callers of the same prefix queue locally first, since a session has at most one key
+ * per prefix at a time.
  */
 export function mutex(session: Session, prefix: string): Mutex {
   validateQueue(session, prefix);
@@ -76,14 +78,14 @@ export function validateQueue(session: Session, prefix: string): void {
 /** @internal shared with the election, which queues candidates the same way. */
 export class EtcdMutex implements Mutex {
   readonly #range: string;
-  readonly #key: string;
+  readonly #queue: string;
+  /** `<queue><lease id>`: the name of this session's local queue for the lock. */
+  readonly #localQueue: string;
   /**
    * The request pieces every acquisition sends, built once. We call etcd3's lower-level
    * `client.kv` RPC interface with them instead of its builders: the same requests,
-   * without re-encoding the keys and the builders' promise plumbing on every call.
+   * without re-encoding the ranges and the builders' promise plumbing on every call.
    */
-  readonly #keyBytes: Buffer;
-  readonly #ownKey: IRequestOp;
   readonly #ownerRange: IRequestOp;
   readonly #newestRange: IRequestOp;
   readonly #waitRange: IRangeRequest;
@@ -100,29 +102,28 @@ export class EtcdMutex implements Mutex {
     waitRange = `${prefix}/`,
   ) {
     this.#range = waitRange;
-    this.#key = `${queue}${session.leaseId}`;
-    this.#keyBytes = Buffer.from(this.#key);
+    this.#queue = queue;
+    this.#localQueue = `${queue}${session.leaseId}`;
     this.#waitRange = { key: Buffer.from(waitRange), range_end: prefixRangeEnd(Buffer.from(waitRange)) };
-    this.#ownKey = { request_range: { key: this.#keyBytes } };
     // The owner: the lowest create revision in the range we wait for.
     this.#ownerRange = { request_range: { ...this.#waitRange, sort_target: 'Create', sort_order: 'Ascend', limit: 1 } };
     // When our key is new it is the newest of all, so the newest keys are the nearest before us.
     this.#newestRange = { request_range: { ...this.#waitRange, sort_target: 'Create', sort_order: 'Descend', limit: 3 } };
   }
 
-  /** @internal this session's key in the queue (also the name of its local queue). */
-  get waiterKey(): string {
-    return this.#key;
+  /** @internal the name of this session's local queue for the lock (callers of one session take turns). */
+  get localQueue(): string {
+    return this.#localQueue;
   }
 
   async acquire(options: AcquireOptions = {}): Promise<Lease> {
-    const leave = await this.session.enterLocal(this.#key, options.signal);
+    const leave = await this.session.enterLocal(this.#localQueue, options.signal);
     return this.acquireWith(this.session.holderId, leave, true, options.signal);
   }
 
   async tryAcquire(options: AcquireOptions = {}): Promise<Lease> {
     options.signal?.throwIfAborted();
-    const leave = this.session.tryEnterLocal(this.#key);
+    const leave = this.session.tryEnterLocal(this.#localQueue);
     if (!leave) throw new LockHeldError(this.prefix, undefined);
     return this.acquireWith(this.session.holderId, leave, false, options.signal);
   }
@@ -153,52 +154,71 @@ export class EtcdMutex implements Mutex {
   async acquireWith(value: string, leave: () => void, wait: boolean, signal: AbortSignal | undefined): Promise<HeldLease> {
     const { session } = this;
     const kv = session.client.kv;
+    // A key no earlier acquisition used: a delete meant for an earlier key (a release that
+    // timed out on our side but commits later) can never remove this one.
+    const key = this.#queue + session.nextWaiterName();
+    const keyBytes = Buffer.from(key);
     let inFlight: Promise<ITxnResponse> | undefined;
     try {
       // One round trip: create our key unless it exists (a retried request may already
       // have created it) and, in the same Txn, read the owner (lowest create revision) and
       // the newest keys. When we are the owner that is all: no watch, no second read.
+      const put: IRequestOp = { request_put: { key: keyBytes, value: Buffer.from(value), lease: session.leaseIdDecimal } };
+      // Keys of earlier acquisitions whose Txn failed unanswered may have been created
+      // after we removed them; delete them first, or we would queue behind ourselves.
+      const cleanup = session.unsettledKeys(this.#localQueue) ?? NO_KEYS;
       const request: ITxnRequest = {
-        compare: [{ key: this.#keyBytes, target: 'Create', result: 'Equal', create_revision: 0 }],
-        success: [
-          { request_put: { key: this.#keyBytes, value: Buffer.from(value), lease: session.leaseIdDecimal } },
-          this.#ownerRange,
-          this.#newestRange,
-        ],
-        failure: [this.#ownKey, this.#ownerRange],
+        compare: [{ key: keyBytes, target: 'Create', result: 'Equal', create_revision: 0 }],
+        success:
+          cleanup.length === 0
+            ? [put, this.#ownerRange, this.#newestRange]
+            : [...cleanup.map((stale): IRequestOp => ({ request_delete_range: { key: Buffer.from(stale) } })), put, this.#ownerRange, this.#newestRange],
+        failure: [{ request_range: { key: keyBytes } }, this.#ownerRange],
       };
       const response = await session.request('txn', 'create waiter key', signal, (call) => (inFlight = kv.txn(request, call)));
+      let at = 0;
+      if (response.succeeded && cleanup.length > 0) {
+        for (const stale of cleanup) {
+          const deleted = (response.responses[at++] as { response_delete_range?: { deleted?: string | number } } | undefined)?.response_delete_range?.deleted;
+          if (Number(deleted ?? 0) > 0) session.settleKey(this.#localQueue, stale);
+        }
+      }
       const revision = response.succeeded
         ? BigInt(response.header.revision)
         : BigInt(rangeAt(response, 0)[0]?.create_revision ?? '0');
       if (revision === 0n) throw new StoreUnavailableError('create waiter key', { cause: new Error('waiter key vanished') });
       // The lowest key we must wait for; a key created after ours never blocks us.
-      const owner = rangeAt(response, 1)[0];
+      const owner = rangeAt(response, response.succeeded ? at + 1 : 1)[0];
       if (owner && BigInt(owner.create_revision) < revision) {
         if (!wait) {
           // Take our key back out so nobody queues behind it. One attempt here; if etcd
           // fails it, the removal goes on in the background and we still answer at once.
           try {
-            await session.request('deleteRange', 'remove waiter key', undefined, (call) => kv.deleteRange({ key: this.#keyBytes }, call));
+            await session.request('deleteRange', 'remove waiter key', undefined, (call) => kv.deleteRange({ key: keyBytes }, call));
             leave();
           } catch {
-            void session.removeKey(this.#key, undefined).finally(leave);
+            void session.removeKey(key, undefined).finally(leave);
           }
           throw new LockHeldError(this.prefix, holderInfo(owner));
         }
-        const before = response.succeeded ? rangeAt(response, 2).filter((entry) => BigInt(entry.create_revision) < revision) : [];
+        const before = response.succeeded ? rangeAt(response, at + 2).filter((entry) => BigInt(entry.create_revision) < revision) : [];
         await this.#waitForPredecessors(
+          key,
+          keyBytes,
           revision,
           before[0] && predecessorOf(before, response),
           signal,
         );
       }
-      return new HeldLease(session, this.#key, this.#keyBytes, revision, leave);
+      return new HeldLease(session, key, keyBytes, revision, leave);
     } catch (error) {
       if (error instanceof LockHeldError) throw error;
+      // A Txn that failed without an answer may still commit and create our key after the
+      // removal below: the next acquisitions on this lock delete it (see above).
+      inFlight?.catch(() => session.noteUnsettledKey(this.#localQueue, key));
       // Whatever happened (cancelled, session lost, etcd failed), our key must not stay
       // behind as someone's predecessor. Later callers of this session wait for the removal.
-      void session.removeKey(this.#key, inFlight).finally(leave);
+      void session.removeKey(key, inFlight).finally(leave);
       throw error;
     }
   }
@@ -211,6 +231,8 @@ export class EtcdMutex implements Mutex {
    * If a watch fails (member lost, revision compacted), we read again and watch again.
    */
   async #waitForPredecessors(
+    key: string,
+    keyBytes: Buffer,
     revision: bigint,
     known: Predecessor | undefined,
     signal: AbortSignal | undefined,
@@ -223,7 +245,7 @@ export class EtcdMutex implements Mutex {
       if (!predecessor) {
         // Read-only Txn: the cost of a range, and it notices if our own key is gone.
         const request: ITxnRequest = {
-          compare: [{ key: this.#keyBytes, target: 'Create', result: 'Equal', create_revision: revision.toString() }],
+          compare: [{ key: keyBytes, target: 'Create', result: 'Equal', create_revision: revision.toString() }],
           success: [
             {
               request_range: {
@@ -248,7 +270,7 @@ export class EtcdMutex implements Mutex {
         }
         if (!response.succeeded) {
           throw new SessionExpiredError(session.leaseId, 'expired', {
-            cause: new Error(`waiter key ${this.#key} was deleted while waiting (lease expired or key removed)`),
+            cause: new Error(`waiter key ${key} was deleted while waiting (lease expired or key removed)`),
           });
         }
         const before = rangeAt(response, 0);
@@ -287,7 +309,8 @@ export class EtcdMutex implements Mutex {
    *   past our read, a deletion in between would not be replayed, so we read the key once:
    *   gone, or re-created (another create revision), means deleted.
    * - Only deletions after our read count: an earlier deletion of the same key name was
-   *   of an earlier incarnation of it.
+   *   of an earlier incarnation of it (waiter keys are unique per acquisition, but a key
+   *   written by anyone else may still be re-created under its name).
    *
    * Resolves `{ deleted: false }` when the stream fails or etcd refuses the watch; the
    * caller reads again and watches again.
@@ -345,6 +368,8 @@ export class EtcdMutex implements Mutex {
     }
   }
 }
+
+const NO_KEYS: readonly string[] = [];
 
 /** The nearest key below ours, as our read saw it. */
 interface Predecessor {

@@ -18,10 +18,11 @@ export interface RwLock {
 
 /**
  * A readers-writer lock on etcd (the shape of etcd's Go `recipes.RWMutex`): readers queue
- * as `<prefix>/r/<lease id>`, writers as `<prefix>/w/<lease id>`, all ordered by create
- * revision. A reader watches the nearest *writer* before it; a writer watches the
- * nearest key of either kind. A session holds at most one read and one write key per
- * prefix; asking for the write side while holding the read side waits for itself forever.
+ * as `<prefix>/r/<lease id>-<n>`, writers as `<prefix>/w/<lease id>-<n>` (`n` new for
+ * every acquisition), all ordered by create revision. A reader watches the nearest
+ * *writer* before it; a writer watches the nearest key of either kind. A session holds at
+ * most one read and one write key per prefix at a time; asking for the write side while
+ * holding the read side waits for itself forever.
  */
 export function rwlock(session: Session, prefix: string): RwLock {
   validateQueue(session, prefix);

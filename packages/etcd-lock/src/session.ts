@@ -134,6 +134,10 @@ export class Session implements AsyncDisposable {
     watch: 0,
   };
   readonly #localQueues = new Map<string, Promise<void>>();
+  /** Acquisitions started through this session: the suffix that makes each waiter key unique. */
+  #acquisitions = 0;
+  /** Per local queue: keys whose creating Txn failed without an answer (so may still be created late), with when. */
+  readonly #unsettledKeys = new Map<string, Map<string, number>>();
   #state: SessionState = 'alive';
   #expiresAt: number;
   #keepAliveTimer: NodeJS.Timeout | undefined;
@@ -143,7 +147,7 @@ export class Session implements AsyncDisposable {
   #lastKeepAliveError: unknown;
   #closing: Promise<void> | undefined;
 
-  /** The lease id, lowercase hex (as in the keys `<prefix>/<leaseId>`). */
+  /** The lease id, lowercase hex (as in the keys `<prefix>/<leaseId>-<n>`). */
   readonly leaseId: string;
   /** @internal the lease id as etcd's decimal string. */
   readonly leaseIdDecimal: string;
@@ -265,6 +269,54 @@ export class Session implements AsyncDisposable {
       }
       throw new StoreUnavailableError(operation, { cause: error });
     }
+  }
+
+  /**
+   * @internal A name no earlier acquisition of this session has used: `<leaseId>-<n>`,
+   * `n` counting up from 1 in hex. Waiter keys are `<queue><name>`, so a delete meant for
+   * one acquisition's key (a late retry, a timed-out release that commits later) can
+   * never remove the key of a later acquisition of the same lock.
+   */
+  nextWaiterName(): string {
+    return `${this.leaseId}-${(++this.#acquisitions).toString(16)}`;
+  }
+
+  /**
+   * @internal Remembers that `key` (of the local queue `queue`) may yet be created by a
+   * Txn that failed without an answer: the next acquisitions on `queue` delete it in
+   * their own Txn until one of those deletes finds it.
+   */
+  noteUnsettledKey(queue: string, key: string): void {
+    let keys = this.#unsettledKeys.get(queue);
+    if (!keys) this.#unsettledKeys.set(queue, (keys = new Map<string, number>()));
+    keys.set(key, this.#options.clock.now());
+    // Bounded: an outage that fails many acquisitions must not grow every later Txn.
+    if (keys.size > MAX_UNSETTLED_KEYS) keys.delete(keys.keys().next().value!);
+  }
+
+  /**
+   * @internal The unsettled keys of `queue` (see `noteUnsettledKey`), or undefined (the
+   * usual case: one size check). A key is forgotten once a delete found it, or
+   * `UNSETTLED_KEY_MS` after its Txn failed (a write etcd has not committed by then is
+   * not expected to commit any more).
+   */
+  unsettledKeys(queue: string): string[] | undefined {
+    if (this.#unsettledKeys.size === 0) return undefined;
+    const keys = this.#unsettledKeys.get(queue);
+    if (!keys) return undefined;
+    const now = this.#options.clock.now();
+    for (const [key, notedAt] of keys) if (now - notedAt > UNSETTLED_KEY_MS) keys.delete(key);
+    if (keys.size === 0) {
+      this.#unsettledKeys.delete(queue);
+      return undefined;
+    }
+    return [...keys.keys()];
+  }
+
+  /** @internal `key` was created late and deleted again: nothing more to fear from it. */
+  settleKey(queue: string, key: string): void {
+    const keys = this.#unsettledKeys.get(queue);
+    if (keys?.delete(key) && keys.size === 0) this.#unsettledKeys.delete(queue);
   }
 
   /** @internal Waits for this session's earlier callers for the key `prefix`; resolves with the function that lets the next one in. */
@@ -401,6 +453,11 @@ export class Session implements AsyncDisposable {
 }
 
 function noop(): void {}
+
+/** How many unsettled keys (see `Session.noteUnsettledKey`) a local queue remembers at most. */
+const MAX_UNSETTLED_KEYS = 16;
+/** How long an unsettled key is deleted by later acquisitions of its lock. */
+const UNSETTLED_KEY_MS = 60_000;
 
 function once(fn: () => void): () => void {
   let done = false;

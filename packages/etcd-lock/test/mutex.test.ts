@@ -28,7 +28,7 @@ describe('mutex on a real etcd', () => {
     const m = mutex(s, uniquePrefix('basic'));
     const before = s.stats().rpcs;
     const lease = await m.acquire();
-    expect(lease.key).toBe(`${m.prefix}/${s.leaseId}`);
+    expect(lease.key).toMatch(new RegExp(`^${m.prefix}/${s.leaseId}-[0-9a-f]+$`));
     expect(typeof lease.fencingToken).toBe('bigint');
     expect((await m.holder())?.fencingToken).toBe(lease.fencingToken);
     await lease.release();
@@ -38,6 +38,28 @@ describe('mutex on a real etcd', () => {
     expect(after.txn - before.txn).toBe(1);
     expect(after.deleteRange - before.deleteRange).toBe(1);
     expect(after.watch - before.watch).toBe(0);
+  });
+
+  it('gives every acquisition a key of its own; a stale key of ours created late is deleted in the next Txn', async () => {
+    const s = await session();
+    const prefix = uniquePrefix('stale');
+    const m = mutex(s, prefix);
+    const first = await m.acquire();
+    await first.release();
+    // As if an earlier acquisition's Txn had failed unanswered and committed after its removal.
+    const stale = `${prefix}/${s.leaseId}-ff`;
+    await client.put(stale).value('late').lease(BigInt(`0x${s.leaseId}`).toString()).exec();
+    s.noteUnsettledKey(`${prefix}/${s.leaseId}`, stale);
+    const before = s.stats().rpcs;
+    const lease = await m.acquire();
+    expect(lease.key).not.toBe(first.key);
+    expect(lease.fencingToken).toBeGreaterThan(first.fencingToken);
+    expect(await client.get(stale).string()).toBeNull();
+    expect((await m.holder())?.key).toBe(lease.key);
+    expect(s.stats().rpcs.txn - before.txn).toBe(1);
+    expect(s.stats().rpcs.watch - before.watch).toBe(0);
+    await lease.release();
+    expect(await client.getAll().prefix(`${prefix}/`).keys()).toEqual([]);
   });
 
   it('tryAcquire fails at once with the holder, and leaves no key behind', async () => {
