@@ -9,7 +9,64 @@
 // TIME in whole microseconds (an anchor is only ever set to "now", so it is
 // always whole), owed is written with %d when whole (the common case, cheap to
 // format) and %.17g otherwise, so every value reads back exactly.
-//
+
+// Lua fragments shared by the scripts below: statements interpolated into
+// their sources (inline, so a decision makes no Lua function call), each
+// reading and setting the locals it names.
+
+/**
+ * Sets `value` (declared by the includer) to the stored "anchor owed" of one
+ * policy from `a` (anchor, whole µs) and `o` (tokens owed): owed with %d when
+ * whole (cheap to format), %.17g otherwise (exact). Needs `format` (string.format).
+ */
+const BUCKET_VALUE_LUA = `
+if o % 1 == 0 and o > -1e15 and o < 1e15 then value = format('%d %d', a, o) else value = format('%d %.17g', a, o) end
+`;
+
+/**
+ * One single-policy tryTake in integer microseconds: the decision of
+ * TOKEN_BUCKET_TRY_LUA and of each slot of TOKEN_BUCKET_BATCH_LUA. Reads `raw`
+ * (the stored value, false when absent), `n`, and the script's `now` (Redis
+ * TIME, µs), `cap`, `upt` (µs per token), `initial`, `fill` (cap · upt),
+ * `find`, `sub` and `format`. Declares `allowed` (1/0), `remaining`, `retry`
+ * and `reset` (µs), and `value`: what to store, or nil to store nothing (a
+ * bucket first seen with initialTokens < capacity is stored even when refused,
+ * so it starts counting now).
+ */
+const TRY_TAKE_LUA = `
+local allowed, remaining, retry, reset, value
+do
+  local a, o
+  if raw then
+    local space = find(raw, ' ', 1, true)
+    if space then
+      a = tonumber(sub(raw, 1, space - 1))
+      o = tonumber(sub(raw, space + 1))
+    end
+  end
+  local fresh = false
+  if a == nil or o == nil then
+    a, o = now, -initial
+    fresh = initial < cap
+  end
+  if a + o * upt <= now - fill + 0.001 then a, o = now, -cap end
+  local e = a + o * upt
+  local after = e + n * upt
+  local admit = after <= now + 0.001
+  if admit then
+    o = o + n
+    e = after
+  end
+  if admit or fresh then ${BUCKET_VALUE_LUA} end
+  local left = (now - e) / upt
+  if left < 0 then left = 0 end
+  remaining = math.floor(left + 1e-9)
+  reset = math.floor(e + fill - now + 0.5)
+  if admit then allowed, retry = 1, 0 else allowed, retry = 0, math.floor(after - now + 0.5) end
+end
+`;
+
+// TOKEN_BUCKET_LUA, for every mode and any number of policies:
 // KEYS[1]  the bucket key
 // ARGV[1]  mode: 't' try, 'r' reserve (delay up to ARGV[3] ms, or 'inf'), 'c' cancel
 // ARGV[2]  n
@@ -22,6 +79,7 @@
 export const TOKEN_BUCKET_LUA = `
 local t = redis.call('TIME')
 local now = (tonumber(t[1]) * 1000000 + tonumber(t[2])) / 1000
+local format = string.format
 local mode = ARGV[1]
 local n = tonumber(ARGV[2])
 local count = tonumber(ARGV[4])
@@ -87,9 +145,9 @@ end
 local function write(A, O, reset)
   local parts = {}
   for i = 1, count do
-    parts[2 * i - 1] = string.format('%d', math.floor(A[i] * 1000 + 0.5))
-    local o = O[i]
-    if o % 1 == 0 and o > -1e15 and o < 1e15 then parts[2 * i] = string.format('%d', o) else parts[2 * i] = fmt(o) end
+    local a, o, value = math.floor(A[i] * 1000 + 0.5), O[i]
+    ${BUCKET_VALUE_LUA}
+    parts[i] = value
   end
   redis.call('SET', KEYS[1], table.concat(parts, ' '), 'PX', math.ceil(reset) + 1000)
 end
@@ -136,8 +194,9 @@ return out
 /**
  * `tryTake` with a single policy, the common case: the same rules and storage
  * ("anchor owed", anchor in whole µs) as TOKEN_BUCKET_LUA, written
- * straight-line in integer microseconds so a decision costs little more than
- * its TIME + GET (+ SET … PX): no float formatting on the hot path.
+ * straight-line (TRY_TAKE_LUA, shared with TOKEN_BUCKET_BATCH_LUA) in integer
+ * microseconds so a decision costs little more than its TIME + GET
+ * (+ SET … PX): no float formatting on the hot path.
  *
  * KEYS[1] the bucket key; ARGV: n, capacity, µs per token, initialTokens, and
  * the key's TTL in ms, ceil(fill time) + 1000: this script never goes into
@@ -151,48 +210,21 @@ local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local n = tonumber(ARGV[1])
 local cap = tonumber(ARGV[2])
 local upt = tonumber(ARGV[3])
-local raw = redis.call('GET', KEYS[1])
-local a, o
-if raw then
-  local space = string.find(raw, ' ', 1, true)
-  if space then
-    a = tonumber(string.sub(raw, 1, space - 1))
-    o = tonumber(string.sub(raw, space + 1))
-  end
-end
-local fresh = false
-if a == nil or o == nil then
-  local initial = tonumber(ARGV[4])
-  a, o = now, -initial
-  fresh = initial < cap
-end
+local initial = tonumber(ARGV[4])
 local fill = cap * upt
-if a + o * upt <= now - fill + 0.001 then a, o = now, -cap end
-local e = a + o * upt
-local after = e + n * upt
-local allowed = after <= now + 0.001
-if allowed then
-  o = o + n
-  e = after
-end
-local reset = e + fill - now
-if allowed or fresh then
-  local value
-  if o % 1 == 0 and o > -1e15 and o < 1e15 then value = string.format('%d %d', a, o) else value = string.format('%d %.17g', a, o) end
-  redis.call('SET', KEYS[1], value, 'PX', ARGV[5])
-end
-local left = (now - e) / upt
-if left < 0 then left = 0 end
-if allowed then return { 1, math.floor(left + 1e-9), 0, math.floor(reset + 0.5) } end
-return { 0, math.floor(left + 1e-9), math.floor(after - now + 0.5), math.floor(reset + 0.5) }
+local find, sub, format = string.find, string.sub, string.format
+local raw = redis.call('GET', KEYS[1])
+${TRY_TAKE_LUA}
+if value then redis.call('SET', KEYS[1], value, 'PX', ARGV[5]) end
+return { allowed, remaining, retry, reset }
 `;
 
 /**
  * Several single-policy `tryTake`s in one call (see script-batch.ts): the
- * decisions of TOKEN_BUCKET_TRY_LUA, one per key in KEYS order, each reading
- * what the previous ones wrote (a key may appear more than once), all at one
- * Redis TIME (the script runs atomically). GET and SET go through
- * redis.pcall so a failing key fails only its own decision.
+ * decisions of TOKEN_BUCKET_TRY_LUA (the same TRY_TAKE_LUA), one per key in
+ * KEYS order, each reading what the previous ones wrote (a key may appear more
+ * than once), all at one Redis TIME (the script runs atomically). GET and SET
+ * go through redis.pcall so a failing key fails only its own decision.
  *
  * KEYS: one bucket per decision. ARGV: capacity, µs per token, initialTokens,
  * the key's TTL in ms (as for TOKEN_BUCKET_TRY_LUA), then n per decision.
@@ -214,48 +246,15 @@ for i = 1, #KEYS do
   local n = tonumber(ARGV[4 + i])
   local j = 4 * i - 3
   local raw = redis.pcall('GET', key)
+  local failed
   if type(raw) == 'table' then
-    out[j], out[j + 1], out[j + 2], out[j + 3] = -1, raw.err, 0, 0
+    failed = raw.err
   else
-    local a, o
-    if raw then
-      local space = find(raw, ' ', 1, true)
-      if space then
-        a = tonumber(sub(raw, 1, space - 1))
-        o = tonumber(sub(raw, space + 1))
-      end
-    end
-    local fresh = false
-    if a == nil or o == nil then
-      a, o = now, -initial
-      fresh = initial < cap
-    end
-    if a + o * upt <= now - fill + 0.001 then a, o = now, -cap end
-    local e = a + o * upt
-    local after = e + n * upt
-    local allowed = after <= now + 0.001
-    if allowed then
-      o = o + n
-      e = after
-    end
-    local failed = nil
-    if allowed or fresh then
-      local value
-      if o % 1 == 0 and o > -1e15 and o < 1e15 then value = format('%d %d', a, o) else value = format('%d %.17g', a, o) end
-      local set = redis.pcall('SET', key, value, 'PX', ttl)
-      if set.err then failed = set.err end
-    end
-    if failed then
-      out[j], out[j + 1], out[j + 2], out[j + 3] = -1, failed, 0, 0
-    else
-      local left = (now - e) / upt
-      if left < 0 then left = 0 end
-      out[j] = allowed and 1 or 0
-      out[j + 1] = math.floor(left + 1e-9)
-      if allowed then out[j + 2] = 0 else out[j + 2] = math.floor(after - now + 0.5) end
-      out[j + 3] = math.floor(e + fill - now + 0.5)
-    end
+    ${TRY_TAKE_LUA}
+    if value then failed = redis.pcall('SET', key, value, 'PX', ttl).err end
+    out[j], out[j + 1], out[j + 2], out[j + 3] = allowed, remaining, retry, reset
   end
+  if failed then out[j], out[j + 1], out[j + 2], out[j + 3] = -1, failed, 0, 0 end
 end
 return out
 `;

@@ -5,11 +5,12 @@
 // a failing key fails only its own decision; a store failure mid-batch decides
 // every caller of the batch through onStoreError; aborts and NOSCRIPT behave.
 import { randomUUID } from 'node:crypto';
-import { sharedServers, startServerGroup, type PrivateServerGroup } from '@bulwark/servers/testing';
+import { sharedServers } from '@bulwark/servers/testing';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_BATCH, isStoreUnavailableError, type RateLimitResult, type RedisCallOptions, type StoreErrorEvent, type StoreErrorPolicy } from '../src/index.js';
+import { collectUnhandledRejections, usePrivateRedis } from './helpers.js';
 
 /** The part of a Redis limiter the scenarios use. */
 export interface CoalesceLimiter {
@@ -56,18 +57,13 @@ const verdict = (r: RateLimitResult): [boolean, number] => [r.allowed, r.remaini
 export function describeCoalescing(suite: CoalesceSuiteOptions): void {
   describe(`${suite.name}: tryTakes of one tick in one script call`, () => {
     let client: Redis;
-    const unhandled: unknown[] = [];
-    const onUnhandled = (reason: unknown): void => {
-      unhandled.push(reason);
-    };
+    const unhandled = collectUnhandledRejections();
 
     beforeAll(async () => {
-      process.on('unhandledRejection', onUnhandled);
       client = new Redis(sharedServers().redisUrls[2]!, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true });
       await client.connect();
     });
     afterAll(() => {
-      process.off('unhandledRejection', onUnhandled);
       client.disconnect();
     });
 
@@ -217,32 +213,12 @@ export function describeCoalescing(suite: CoalesceSuiteOptions): void {
   });
 
   describe(`${suite.name}: a store failure mid-batch`, () => {
-    let group: PrivateServerGroup;
-    let client: Redis;
-    const unhandled: unknown[] = [];
-    const onUnhandled = (reason: unknown): void => {
-      unhandled.push(reason);
-    };
-
-    beforeAll(async () => {
-      process.on('unhandledRejection', onUnhandled);
-      group = await startServerGroup({ redis: 1 });
-      client = new Redis(group.redisUrls[0]!, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true, retryStrategy: () => 50 });
-      client.on('error', () => undefined);
-      await client.connect();
-    });
-    afterAll(async () => {
-      process.off('unhandledRejection', onUnhandled);
-      client.disconnect();
-      await group.close();
-    });
-
-    async function ready(): Promise<void> {
-      if (client.status === 'ready') return;
-      await new Promise<void>((resolve) => client.once('ready', () => resolve()));
-    }
+    const unhandled = collectUnhandledRejections();
+    const redis = usePrivateRedis();
+    const { ready } = redis;
 
     it('decides every caller of a batch lost to a crash through onStoreError, with one event each', async () => {
+      const { client, group } = redis;
       const prefix = `crash:${randomUUID()}:`;
       const denying = suite.createLimiter({ client, prefix, limit: 100, coalesce: true, onStoreError: 'deny', timeoutMs: 2_000 });
       const throwing = suite.createLimiter({ client, prefix, limit: 100, coalesce: true, onStoreError: 'throw', timeoutMs: 2_000 });
@@ -275,6 +251,7 @@ export function describeCoalescing(suite: CoalesceSuiteOptions): void {
     });
 
     it('ends a batch on a frozen Redis after timeoutMs, every caller by its policy', async () => {
+      const { client, group } = redis;
       const limiter = suite.createLimiter({ client, prefix: `frozen:${randomUUID()}:`, limit: 5, coalesce: true, onStoreError: 'allow', timeoutMs: 300 });
       await ready();
       expect((await limiter.tryTake('k')).allowed).toBe(true);

@@ -1,7 +1,11 @@
 // Shared by the token-bucket and sliding-window integration tests (sliding-window
-// imports this file by relative path): multi-process load children and Redis time.
+// imports this file by relative path): multi-process load children, Redis time,
+// and the hooks of the suites that kill or freeze a private Redis.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { startServerGroup, type PrivateServerGroup } from '@bulwark/servers/testing';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
 
 const childPath = fileURLToPath(new URL('./fixtures/child.ts', import.meta.url));
 const tokenBucketLimiterPath = fileURLToPath(new URL('./fixtures/token-bucket-limiter.ts', import.meta.url));
@@ -71,4 +75,69 @@ export function stopChildren(children: readonly ChildProcess[]): void {
 export async function redisTimeMs(client: { time(): Promise<unknown> }): Promise<number> {
   const [seconds, micros] = (await client.time()) as [string | number, string | number];
   return Number(seconds) * 1000 + Number(micros) / 1000;
+}
+
+/** Collects the unhandled rejections seen while the enclosing describe runs; a test asserts the list is empty. */
+export function collectUnhandledRejections(): unknown[] {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown): void => {
+    unhandled.push(reason);
+  };
+  beforeAll(() => {
+    process.on('unhandledRejection', onUnhandled);
+  });
+  afterAll(() => {
+    process.off('unhandledRejection', onUnhandled);
+  });
+  return unhandled;
+}
+
+export interface PrivateRedis {
+  /** The group's one Redis, for kill/pause/restart/resume. */
+  readonly group: PrivateServerGroup;
+  readonly client: Redis;
+  /** Resolves once the client is connected (again, after a restart or resume). */
+  ready(): Promise<void>;
+}
+
+/**
+ * A Redis of the enclosing describe's own, started before its tests and closed
+ * after them, and a client with what users should set: fail fast while
+ * disconnected instead of queueing, reconnect every 50 ms.
+ */
+export function usePrivateRedis(): PrivateRedis {
+  let group: PrivateServerGroup | undefined;
+  let client: Redis | undefined;
+  beforeAll(async () => {
+    group = await startServerGroup({ redis: 1 });
+    client = new Redis(group.redisUrls[0]!, {
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: false,
+      lazyConnect: true,
+      retryStrategy: () => 50,
+    });
+    client.on('error', () => undefined);
+    await client.connect();
+  });
+  afterAll(async () => {
+    client?.disconnect();
+    await group?.close();
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('usePrivateRedis: used before its beforeAll ran');
+    return value;
+  };
+  return {
+    get group() {
+      return started(group);
+    },
+    get client() {
+      return started(client);
+    },
+    async ready() {
+      const c = started(client);
+      if (c.status === 'ready') return;
+      await new Promise<void>((resolve) => c.once('ready', () => resolve()));
+    },
+  };
 }

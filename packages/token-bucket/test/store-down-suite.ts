@@ -4,10 +4,10 @@
 // very next call, nothing is left as an unhandled rejection, and the limiter
 // works again once Redis is back. Redis paused (SIGSTOP): calls end after timeoutMs.
 import { randomUUID } from 'node:crypto';
-import { startServerGroup, type PrivateServerGroup } from '@bulwark/servers/testing';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
 import { isStoreUnavailableError, type FallbackLimiter, type RateLimitResult, type StoreErrorEvent, type StoreErrorPolicy, type TakeResult } from '../src/index.js';
+import { collectUnhandledRejections, usePrivateRedis } from './helpers.js';
 
 /** The part of a Redis limiter the scenarios use. */
 export interface StoreDownLimiter {
@@ -41,38 +41,12 @@ export interface StoreDownSuiteOptions<L extends StoreDownLimiter> {
 
 export function describeStoreDown<L extends StoreDownLimiter>(suite: StoreDownSuiteOptions<L>): void {
   describe(`${suite.name} when Redis goes down`, () => {
-    let group: PrivateServerGroup;
-    let client: Redis;
-    const unhandled: unknown[] = [];
-    const onUnhandled = (reason: unknown): void => {
-      unhandled.push(reason);
-    };
-
-    beforeAll(async () => {
-      process.on('unhandledRejection', onUnhandled);
-      group = await startServerGroup({ redis: 1 });
-      // What users should set: fail fast while disconnected instead of queueing.
-      client = new Redis(group.redisUrls[0]!, {
-        maxRetriesPerRequest: 1,
-        enableOfflineQueue: false,
-        lazyConnect: true,
-        retryStrategy: () => 50,
-      });
-      client.on('error', () => undefined);
-      await client.connect();
-    });
-    afterAll(async () => {
-      process.off('unhandledRejection', onUnhandled);
-      client.disconnect();
-      await group.close();
-    });
-
-    async function ready(): Promise<void> {
-      if (client.status === 'ready') return;
-      await new Promise<void>((resolve) => client.once('ready', () => resolve()));
-    }
+    const unhandled = collectUnhandledRejections();
+    const redis = usePrivateRedis();
+    const { ready } = redis;
 
     it('applies the declared policy on the next call and recovers after restart', async () => {
+      const { client, group } = redis;
       const prefix = `down:${randomUUID()}:`;
       const policies = { allow: 'allow', deny: 'deny', throw: 'throw', fallback: suite.createFallback() } as const;
       const build = (role: keyof typeof policies): L =>
@@ -107,6 +81,7 @@ export function describeStoreDown<L extends StoreDownLimiter>(suite: StoreDownSu
     });
 
     it('does not hang on a frozen Redis: the call ends after timeoutMs and the policy applies', async () => {
+      const { client, group } = redis;
       const limiter = suite.createLimiter({ client, prefix: `pause:${randomUUID()}:`, role: 'frozen', limit: 5, onStoreError: 'deny', timeoutMs: 300 });
       await ready();
       expect((await limiter.tryTake()).allowed).toBe(true);
