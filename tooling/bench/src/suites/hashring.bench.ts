@@ -135,11 +135,22 @@ function gc(): void {
   collect();
 }
 
-function retainedBytes(build: () => unknown): number {
+/**
+ * GC, then give V8 time to free array buffer backing stores (it sweeps them
+ * concurrently after a GC, so a reading taken at once can still count the
+ * previous measurement's rings).
+ */
+async function settle(): Promise<void> {
   gc();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  gc();
+}
+
+async function retainedBytes(build: () => unknown): Promise<number> {
+  await settle();
   const before = process.memoryUsage();
   const kept = build();
-  gc();
+  await settle();
   const after = process.memoryUsage();
   const bytes = after.heapUsed + after.arrayBuffers - (before.heapUsed + before.arrayBuffers);
   if (kept === undefined) throw new Error('unreachable');
@@ -190,7 +201,7 @@ export const suite = defineSuite({
     },
     {
       name: 'memory: bytes retained per node (and ring points per node)',
-      collect: () => {
+      collect: async () => {
         const figures: Record<string, Record<string, number>> = {};
         const builders: [string, (ids: string[]) => unknown, number][] = [
           ['bulwark', (ids) => new HashRing({ nodes: ids }), 4096],
@@ -205,8 +216,8 @@ export const suite = defineSuite({
           const ids100 = nodeIds(100);
           const ids1000 = nodeIds(1000);
           figures[library] = {
-            'B/node @100': Math.round(retainedBytes(() => build(ids100)) / 100),
-            'B/node @1000': Math.round(retainedBytes(() => build(ids1000)) / 1000),
+            'B/node @100': Math.round((await retainedBytes(() => build(ids100))) / 100),
+            'B/node @1000': Math.round((await retainedBytes(() => build(ids1000))) / 1000),
             'points/node': points,
           };
         }
