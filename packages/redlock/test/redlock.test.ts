@@ -42,14 +42,21 @@ describe('Redlock on 5 healthy masters', () => {
     const lock = createRedlock(opts(key));
     expect(lock.quorum).toBe(3);
     const lease = await lock.acquire();
-    const values = await Promise.all(clients.map((c) => c.get(`lock:{${key}}`)));
-    expect(new Set(values).size).toBe(1);
-    expect(values[0]).not.toBeNull();
+    // acquire() and release() resolve once a quorum has answered; the other masters' replies
+    // (e.g. after a NOSCRIPT → EVAL fallback on a master that had not cached the script) may
+    // still be on their way, so the every-master checks wait for them.
+    await vi.waitFor(async () => {
+      const values = await Promise.all(clients.map((c) => c.get(`lock:{${key}}`)));
+      expect(new Set(values).size).toBe(1);
+      expect(values[0]).not.toBeNull();
+    });
     const error = await createRedlock(opts(key)).acquire().catch((e: unknown) => e);
     expect(isLockHeldError(error)).toBe(true);
     expect(isQuorumUnavailableError(error)).toBe(false);
     expect(await lease.release()).toBe(true);
-    expect(await Promise.all(clients.map((c) => c.exists(`lock:{${key}}`)))).toEqual([0, 0, 0, 0, 0]);
+    await vi.waitFor(async () => {
+      expect(await Promise.all(clients.map((c) => c.exists(`lock:{${key}}`)))).toEqual([0, 0, 0, 0, 0]);
+    });
   });
 
   it('fencing tokens increase and the counters of all masters stay in step', async () => {
@@ -68,8 +75,11 @@ describe('Redlock on 5 healthy masters', () => {
     expect(tokens[0]).toBeGreaterThan(before + 1_000);
     for (let i = 1; i < tokens.length; i++) expect(tokens[i]).toBeGreaterThan(tokens[i - 1]!);
     // Release raised the others to the token: every master ends on the last token.
-    const counters = await Promise.all(clients.map((c) => c.get(`lock:{${key}}:fence`)));
-    expect(new Set(counters)).toEqual(new Set([String(tokens.at(-1))]));
+    // (release() resolves on a quorum: wait for the last masters' answers.)
+    await vi.waitFor(async () => {
+      const counters = await Promise.all(clients.map((c) => c.get(`lock:{${key}}:fence`)));
+      expect(new Set(counters)).toEqual(new Set([String(tokens.at(-1))]));
+    });
   });
 
   it('after a failed attempt our partial locks are released on every master', async () => {
@@ -128,7 +138,9 @@ describe('Redlock on 5 healthy masters', () => {
       return lease.extensions;
     });
     expect(extensions).toBeGreaterThanOrEqual(1);
-    expect(await Promise.all(clients.map((c) => c.exists(`lock:{${key}}`)))).toEqual([0, 0, 0, 0, 0]);
+    await vi.waitFor(async () => {
+      expect(await Promise.all(clients.map((c) => c.exists(`lock:{${key}}`)))).toEqual([0, 0, 0, 0, 0]);
+    });
   });
 
   it('rejects bad options at construction', () => {
