@@ -3,14 +3,13 @@ import {
   DeadlineQueue,
   InvalidArgumentError,
   LimiterClosedError,
+  RedisLimiterLifecycle,
   ScriptBatcher,
   WaitExceedsDeadlineError,
   boundedCall,
   decideOnStoreError,
-  emitStoreError,
   isSingleNodeClient,
   parseTakeArguments,
-  sleep,
   validateRedisClient,
   validateStorePolicy,
   validateStoreTimeout,
@@ -98,9 +97,7 @@ export class RedisSlidingWindow {
   readonly #limit: number;
   /** Coalesces single-policy `tryTake`s per tick (single-node clients; undefined otherwise). */
   readonly #batcher: ScriptBatcher<RedisRateLimitResult> | undefined;
-  readonly #waiters = new Set<(error: Error) => void>();
-  readonly #storeErrorListeners = new Set<(event: RedisSlidingWindowEvents['storeError']) => void>();
-  #closed = false;
+  readonly #lifecycle = new RedisLimiterLifecycle();
 
   constructor(options: RedisSlidingWindowOptions) {
     if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options must be an object');
@@ -179,7 +176,7 @@ export class RedisSlidingWindow {
           };
         },
         onStoreError: (error, key, n) => {
-          this.#emitStoreError(error, key);
+          this.#lifecycle.emitStoreError(error, key);
           return decideOnStoreError(this.#onStoreError, error, key, n, limit);
         },
       });
@@ -226,7 +223,7 @@ export class RedisSlidingWindow {
       };
     } catch (error) {
       if (signal?.aborted === true) throw signal.reason;
-      this.#emitStoreError(error, key);
+      this.#lifecycle.emitStoreError(error, key);
       return decideOnStoreError(this.#onStoreError, error, key, count, this.#limit);
     }
   }
@@ -244,31 +241,22 @@ export class RedisSlidingWindow {
     if (!(maxWaitMs >= 0)) throw new InvalidArgumentError(`maxWaitMs must be a number >= 0, got ${String(maxWaitMs)}`);
     const startedAt = this.#clock.now();
     for (;;) {
-      if (this.#closed) throw new LimiterClosedError();
+      if (this.#lifecycle.closed) throw new LimiterClosedError();
       const result = await this.tryTake(key, count, options.signal === undefined ? {} : { signal: options.signal });
       if (result.allowed) return { waitedMs: this.#clock.now() - startedAt };
       const waited = this.#clock.now() - startedAt;
       if (waited + result.retryAfterMs > maxWaitMs) throw new WaitExceedsDeadlineError(waited + result.retryAfterMs, maxWaitMs);
-      await sleep(Math.max(1, result.retryAfterMs), options.signal, (cancel) => {
-        this.#waiters.add(cancel);
-        return () => this.#waiters.delete(cancel);
-      });
+      await this.#lifecycle.sleep(Math.max(1, result.retryAfterMs), options.signal);
     }
   }
 
   on<E extends keyof RedisSlidingWindowEvents>(event: E, listener: (payload: RedisSlidingWindowEvents[E]) => void): () => void {
-    if (event !== 'storeError') throw new InvalidArgumentError(`unknown event ${String(event)}`);
-    this.#storeErrorListeners.add(listener);
-    return () => {
-      this.#storeErrorListeners.delete(listener);
-    };
+    return this.#lifecycle.on(event, listener);
   }
 
   /** Rejects waiting `take`s with LimiterClosedError. Does not close the client. */
   async close(): Promise<void> {
-    this.#closed = true;
-    for (const cancel of [...this.#waiters]) cancel(new LimiterClosedError());
-    await Promise.resolve();
+    await this.#lifecycle.close();
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -276,10 +264,7 @@ export class RedisSlidingWindow {
   }
 
   toJSON(): { algorithm: SlidingWindowAlgorithm; prefix: string; policies: readonly WindowConfig[]; waiters: number } {
-    return { algorithm: this.algorithm, prefix: this.#prefix, policies: this.policies, waiters: this.#waiters.size };
+    return { algorithm: this.algorithm, prefix: this.#prefix, policies: this.policies, waiters: this.#lifecycle.waiting };
   }
 
-  #emitStoreError(error: unknown, key: string): void {
-    emitStoreError(this.#storeErrorListeners, error, key);
-  }
 }

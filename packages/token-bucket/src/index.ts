@@ -27,6 +27,7 @@ export type { ScriptBatcherOptions } from './script-batch.js';
 export {
   STORE_DENY_RETRY_MS,
   DeadlineQueue,
+  RedisLimiterLifecycle,
   abortReason,
   asStoreError,
   boundedCall,

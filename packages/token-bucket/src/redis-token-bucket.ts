@@ -9,8 +9,7 @@ import {
   asStoreError,
   boundedCall,
   decideOnStoreError,
-  emitStoreError,
-  sleep,
+  RedisLimiterLifecycle,
   validateRedisClient,
   validateStorePolicy,
   validateStoreTimeout,
@@ -81,9 +80,7 @@ export class RedisTokenBucket {
   readonly #tryArgs: string[] | undefined;
   /** Coalesces single-policy `tryTake`s per tick (single-node clients; undefined otherwise). */
   readonly #batcher: ScriptBatcher<RateLimitResult> | undefined;
-  readonly #waiters = new Set<(error: Error) => void>();
-  readonly #storeErrorListeners = new Set<(event: RedisTokenBucketEvents['storeError']) => void>();
-  #closed = false;
+  readonly #lifecycle = new RedisLimiterLifecycle();
 
   constructor(options: RedisTokenBucketOptions) {
     if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options must be an object');
@@ -153,7 +150,7 @@ export class RedisTokenBucket {
             );
           },
           onStoreError: (error, key, n) => {
-            this.#emitStoreError(error, key);
+            this.#lifecycle.emitStoreError(error, key);
             return decideOnStoreError(this.#onStoreError, error, key, n, limit);
           },
         });
@@ -195,7 +192,7 @@ export class RedisTokenBucket {
       return rateLimitResult(allowed, reply[1] as number, allowed ? 0 : (reply[2] as number) / 1000, (reply[3] as number) / 1000, this.#limit);
     } catch (error) {
       if (signal?.aborted === true) throw signal.reason;
-      this.#emitStoreError(error, key);
+      this.#lifecycle.emitStoreError(error, key);
       return decideOnStoreError(this.#onStoreError, error, key, count, this.#limit);
     }
   }
@@ -212,14 +209,14 @@ export class RedisTokenBucket {
     this.#checkCount(count);
     const maxWaitMs = options.maxWaitMs ?? Number.POSITIVE_INFINITY;
     if (!(maxWaitMs >= 0)) throw new InvalidArgumentError(`maxWaitMs must be a number >= 0, got ${String(maxWaitMs)}`);
-    if (this.#closed) throw new LimiterClosedError();
+    if (this.#lifecycle.closed) throw new LimiterClosedError();
     options.signal?.throwIfAborted();
     let reply: string[];
     try {
       reply = await this.#run(key, ['r', String(count), Number.isFinite(maxWaitMs) ? String(maxWaitMs) : 'inf'], options.signal);
     } catch (error) {
       if (options.signal?.aborted === true) throw options.signal.reason;
-      this.#emitStoreError(error, key);
+      this.#lifecycle.emitStoreError(error, key);
       const decision = await decideOnStoreError(this.#onStoreError, error, key, count, this.#limit);
       if (!decision.allowed) throw asStoreError(error);
       return { delayMs: 0, cancel: () => Promise.resolve() };
@@ -252,31 +249,22 @@ export class RedisTokenBucket {
     const reservation = await this.reserve(key, count, options);
     if (reservation.delayMs <= 0) return { waitedMs: this.#clock.now() - startedAt };
     try {
-      await sleep(reservation.delayMs, options.signal, (cancel) => {
-        this.#waiters.add(cancel);
-        return () => this.#waiters.delete(cancel);
-      });
+      await this.#lifecycle.sleep(reservation.delayMs, options.signal);
     } catch (error) {
       // Best effort: if Redis is unreachable the debt simply expires with the key.
-      await reservation.cancel().catch((cancelError: unknown) => this.#emitStoreError(cancelError, key));
+      await reservation.cancel().catch((cancelError: unknown) => this.#lifecycle.emitStoreError(cancelError, key));
       throw error;
     }
     return { waitedMs: this.#clock.now() - startedAt };
   }
 
   on<E extends keyof RedisTokenBucketEvents>(event: E, listener: (payload: RedisTokenBucketEvents[E]) => void): () => void {
-    if (event !== 'storeError') throw new InvalidArgumentError(`unknown event ${String(event)}`);
-    this.#storeErrorListeners.add(listener);
-    return () => {
-      this.#storeErrorListeners.delete(listener);
-    };
+    return this.#lifecycle.on(event, listener);
   }
 
   /** Rejects waiting `take`s with LimiterClosedError (their tokens are given back). Does not close the client. */
   async close(): Promise<void> {
-    this.#closed = true;
-    for (const cancel of [...this.#waiters]) cancel(new LimiterClosedError());
-    await Promise.resolve();
+    await this.#lifecycle.close();
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -284,7 +272,7 @@ export class RedisTokenBucket {
   }
 
   toJSON(): { prefix: string; policies: readonly BucketConfig[]; waiters: number } {
-    return { prefix: this.#prefix, policies: this.policies, waiters: this.#waiters.size };
+    return { prefix: this.#prefix, policies: this.policies, waiters: this.#lifecycle.waiting };
   }
 
   #checkCount(count: number): void {
@@ -309,7 +297,4 @@ export class RedisTokenBucket {
     return rateLimitResult(allowed, Number(reply[1]), allowed ? 0 : Number(reply[2]), Number(reply[3]), this.#limit);
   }
 
-  #emitStoreError(error: unknown, key: string): void {
-    emitStoreError(this.#storeErrorListeners, error, key);
-  }
 }

@@ -1,7 +1,7 @@
 // The store-failure contract shared by Bulwark's Redis-backed limiters (this
 // package's RedisTokenBucket and @bulwark/sliding-window's RedisSlidingWindow):
 // bounded waiting on the store, the `onStoreError` policy, and abortable sleeps.
-import { InvalidArgumentError, StoreUnavailableError } from './errors.js';
+import { InvalidArgumentError, LimiterClosedError, StoreUnavailableError } from './errors.js';
 import { rateLimitResult } from './result.js';
 import type { FallbackLimiter, RateLimitResult, StoreErrorEvent } from './types.js';
 
@@ -197,5 +197,54 @@ export function emitStoreError(listeners: Iterable<(event: StoreErrorEvent) => v
     } catch {
       // a throwing listener must not change the decision
     }
+  }
+}
+
+/**
+ * What a Redis limiter keeps besides its scripts, shared by RedisTokenBucket and
+ * the sliding-window Redis limiters: `storeError` listeners, the `take`s sleeping
+ * before a retry or their reservation's time (close() rejects them), and whether
+ * it is closed.
+ */
+export class RedisLimiterLifecycle {
+  readonly #waiters = new Set<(error: Error) => void>();
+  readonly #storeErrorListeners = new Set<(event: StoreErrorEvent) => void>();
+  #closed = false;
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** How many `take`s are sleeping. */
+  get waiting(): number {
+    return this.#waiters.size;
+  }
+
+  /** Adds a `storeError` listener (the only event); returns a function that removes it. */
+  on(event: string, listener: (event: StoreErrorEvent) => void): () => void {
+    if (event !== 'storeError') throw new InvalidArgumentError(`unknown event ${String(event)}`);
+    this.#storeErrorListeners.add(listener);
+    return () => {
+      this.#storeErrorListeners.delete(listener);
+    };
+  }
+
+  emitStoreError(error: unknown, key: string): void {
+    emitStoreError(this.#storeErrorListeners, error, key);
+  }
+
+  /** Sleeps `ms` (rejecting on abort, or with LimiterClosedError when the limiter closes meanwhile). */
+  sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+    return sleep(ms, signal, (cancel) => {
+      this.#waiters.add(cancel);
+      return () => this.#waiters.delete(cancel);
+    });
+  }
+
+  /** Marks the limiter closed and rejects every sleeping `take` with LimiterClosedError. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const cancel of [...this.#waiters]) cancel(new LimiterClosedError());
+    await Promise.resolve();
   }
 }
