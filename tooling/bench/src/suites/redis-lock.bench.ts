@@ -2,22 +2,18 @@
 // local Redis, one caller (round-trip bound) and 32 callers on 32 keys. Besides
 // time, a report of CPU per operation (this process, and Redis from INFO), which
 // depends far less on what else the machine is doing than time does.
+import type { Redis } from 'ioredis';
 import { createLock, type RedisLock } from '@bulwark/redis-lock';
-import { startRedisServers, type RedisServer } from '@bulwark/servers';
-import { Redis } from 'ioredis';
 import { Mutex } from 'redis-semaphore';
 import { concurrentCallers, defineSuite, keepLatencies, latencyReport, type BenchCase } from '../harness.js';
 import { redisCpuMeter } from '../redis-cpu.js';
+import { benchRedis } from '../redis-servers.js';
 
-let server: RedisServer | undefined;
-let redis: Redis | undefined;
+const redis = benchRedis(1);
+const client = (): Redis => redis.client();
 const latencies = new Map<string, number[]>();
 const cpu = redisCpuMeter(() => [client()]);
 
-function client(): Redis {
-  if (!redis) throw new Error('suite setup did not run');
-  return redis;
-}
 
 function workload(label: string, callers: number, op: (caller: number) => Promise<void>): NonNullable<BenchCase['run']> {
   return cpu.measure(label, keepLatencies(latencies, label, concurrentCallers(callers, op)));
@@ -64,14 +60,8 @@ const MANY = 'acquire+release, 32 callers on 32 keys';
 
 export const suite = defineSuite({
   name: 'redis-lock',
-  setup: async () => {
-    [server] = await startRedisServers(1);
-    redis = new Redis(server!.url);
-  },
-  teardown: async () => {
-    redis?.disconnect();
-    await server?.destroy();
-  },
+  setup: redis.setup,
+  teardown: redis.teardown,
   tasks: [
     { name: ONE, rounds: 5, durationMs: 1_000, cases: [bulwarkCase(ONE, 1), semaphoreCase(ONE, 1)] },
     { name: MANY, rounds: 5, durationMs: 1_000, cases: [bulwarkCase(MANY, 32), semaphoreCase(MANY, 32)] },

@@ -3,24 +3,23 @@
 // time, a report of CPU per operation (this process, and the masters from INFO),
 // which depends far less on what else the machine is doing than time does.
 import { createRedlock, type Redlock } from '@bulwark/redlock';
-import { startRedisServers, type RedisServer } from '@bulwark/servers';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 // redlock@5.0.0-beta.2's exports map has no "types" condition, so under NodeNext
 // TypeScript cannot find its bundled declarations; describe the part we use.
 // @ts-expect-error -- untyped under NodeNext resolution (see above)
 import NodeRedlockModule from 'redlock';
 import { concurrentCallers, defineSuite, keepLatencies, latencyReport, type BenchCase } from '../harness.js';
 import { redisCpuMeter } from '../redis-cpu.js';
+import { benchRedis } from '../redis-servers.js';
 
 interface NodeRedlockLike {
   acquire(resources: string[], durationMs: number): Promise<{ release(): Promise<unknown> }>;
 }
 const NodeRedlock = NodeRedlockModule as new (clients: Redis[], settings: { retryCount: number }) => NodeRedlockLike;
 
-let servers: RedisServer[] = [];
-let clients: Redis[] = [];
+const masters = benchRedis(3);
 const latencies = new Map<string, number[]>();
-const cpu = redisCpuMeter(() => clients);
+const cpu = redisCpuMeter(masters.clients);
 
 function workload(label: string, callers: number, op: (caller: number) => Promise<void>): NonNullable<BenchCase['run']> {
   return cpu.measure(label, keepLatencies(latencies, label, concurrentCallers(callers, op)));
@@ -35,7 +34,7 @@ function bulwarkCase(label: string, callers: number): BenchCase {
         // Like for like with node-redlock's acquire(): same TTL and drift factor (0.01), one attempt,
         // no automatic extension (node-redlock only extends inside using()). The lease still keeps
         // its expiry timer and fencing counters, which node-redlock does not have.
-        createRedlock({ clients, key: `bench-bl-${callers}-${i}`, ttlMs: 10_000, retry: { attempts: 1 }, autoExtend: false }),
+        createRedlock({ clients: masters.clients(), key: `bench-bl-${callers}-${i}`, ttlMs: 10_000, retry: { attempts: 1 }, autoExtend: false }),
       );
     },
     run: workload(`${label} · bulwark`, callers, async (caller) => {
@@ -50,7 +49,7 @@ function nodeRedlockCase(label: string, callers: number): BenchCase {
   return {
     library: 'redlock',
     setup: () => {
-      redlock = new NodeRedlock(clients, { retryCount: 0 });
+      redlock = new NodeRedlock(masters.clients(), { retryCount: 0 });
     },
     run: workload(`${label} · redlock`, callers, async (caller) => {
       const lock = await redlock!.acquire([`bench-nr-${callers}-${caller}`], 10_000);
@@ -64,14 +63,8 @@ const MANY = '3 masters: acquire+release, 32 callers on 32 keys';
 
 export const suite = defineSuite({
   name: 'redlock',
-  setup: async () => {
-    servers = await startRedisServers(3);
-    clients = servers.map((s) => new Redis(s.url));
-  },
-  teardown: async () => {
-    for (const c of clients) c.disconnect();
-    await Promise.all(servers.map((s) => s.destroy()));
-  },
+  setup: masters.setup,
+  teardown: masters.teardown,
   tasks: [
     { name: ONE, rounds: 5, durationMs: 1_000, cases: [bulwarkCase(ONE, 1), nodeRedlockCase(ONE, 1)] },
     { name: MANY, rounds: 5, durationMs: 1_000, cases: [bulwarkCase(MANY, 32), nodeRedlockCase(MANY, 32)] },

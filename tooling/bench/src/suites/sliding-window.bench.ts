@@ -3,23 +3,19 @@
 // RateLimiterRedis on ioredis) and limiter's synchronous RateLimiter. In
 // memory: tryTake on 1 key and over 10,000 keys, the allowed and the rejected
 // path. Redis: 64 concurrent callers against a Redis started by the suite, p99.
-import { startRedisServers, type RedisServer } from '@bulwark/servers';
+import type { Redis } from 'ioredis';
 import { RedisSlidingWindow, SlidingLog, SlidingWindowCounter } from '@bulwark/sliding-window';
-import { Redis } from 'ioredis';
 import { RateLimiter } from 'limiter';
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import { concurrentCallers, defineSuite, type BenchCase } from '../harness.js';
+import { benchRedis } from '../redis-servers.js';
 
 const KEYS = Array.from({ length: 10_000 }, (_, i) => `user:${i}`);
 const BIG = 1_000_000_000; // a limit so large that every call is allowed
 
-let server: RedisServer | undefined;
-let redis: Redis | undefined;
-
-function client(): Redis {
-  if (!redis) throw new Error('suite setup did not run');
-  return redis;
-}
+// Fail fast rather than queue while Redis is unreachable, as the packages' READMEs advise.
+const redis = benchRedis(1, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+const client = (): Redis => redis.client();
 
 /** Swallows rate-limiter-flexible's rejection (it rejects the promise when over the limit). */
 function ignore(): void {}
@@ -107,16 +103,8 @@ function redisCases(): BenchCase[] {
 
 export const suite = defineSuite({
   name: 'sliding-window',
-  setup: async () => {
-    const [started] = await startRedisServers(1);
-    server = started!;
-    redis = new Redis(server.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true });
-    await redis.connect();
-  },
-  teardown: async () => {
-    redis?.disconnect();
-    await server?.destroy();
-  },
+  setup: redis.setup,
+  teardown: redis.teardown,
   tasks: [
     { name: 'tryTake, 1 key, allowed', cases: memoryCases(true, false), durationMs: 200 },
     { name: 'tryTake over 10,000 keys, allowed', cases: memoryCases(true, true), durationMs: 200 },

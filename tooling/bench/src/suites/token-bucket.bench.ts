@@ -3,23 +3,19 @@
 // consume; RateLimiterRedis on ioredis). In memory: tryTake on 1 key and over
 // 10,000 keys, the allowed and the rejected path. Redis: 64 concurrent callers
 // against a Redis started by the suite, with p99 latency.
-import { startRedisServers, type RedisServer } from '@bulwark/servers';
+import type { Redis } from 'ioredis';
 import { RedisTokenBucket, TokenBucket } from '@bulwark/token-bucket';
-import { Redis } from 'ioredis';
 import { RateLimiter, TokenBucket as LimiterTokenBucket } from 'limiter';
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import { concurrentCallers, defineSuite, type BenchCase } from '../harness.js';
+import { benchRedis } from '../redis-servers.js';
 
 const KEYS = Array.from({ length: 10_000 }, (_, i) => `user:${i}`);
 const HUGE = 1e12; // capacity and rate so large that every call is allowed
 
-let server: RedisServer | undefined;
-let redis: Redis | undefined;
-
-function client(): Redis {
-  if (!redis) throw new Error('suite setup did not run');
-  return redis;
-}
+// Fail fast rather than queue while Redis is unreachable, as the packages' READMEs advise.
+const redis = benchRedis(1, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+const client = (): Redis => redis.client();
 
 /** Swallows rate-limiter-flexible's rejection (it rejects the promise when over the limit). */
 function ignore(): void {}
@@ -122,16 +118,8 @@ function redisCases(): BenchCase[] {
 
 export const suite = defineSuite({
   name: 'token-bucket',
-  setup: async () => {
-    const [started] = await startRedisServers(1);
-    server = started!;
-    redis = new Redis(server.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true });
-    await redis.connect();
-  },
-  teardown: async () => {
-    redis?.disconnect();
-    await server?.destroy();
-  },
+  setup: redis.setup,
+  teardown: redis.teardown,
   tasks: [
     { name: 'tryTake, 1 key, allowed', cases: memoryCases(true, false), durationMs: 200 },
     { name: 'tryTake over 10,000 keys, allowed', cases: memoryCases(true, true), durationMs: 200 },
