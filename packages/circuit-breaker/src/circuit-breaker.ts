@@ -197,6 +197,8 @@ export class CircuitBreaker {
   readonly name: string;
   readonly #clock: Clock;
   readonly #window: SlidingWindow;
+  /** The same window when it is a count window (the only kind the quick success path handles). */
+  readonly #countWindow: CountWindow | undefined;
   readonly #windowNeedsTime: boolean;
   readonly #failureRateThreshold: number;
   /** Infinity when slow calls are not tracked. */
@@ -230,10 +232,11 @@ export class CircuitBreaker {
   /** Whether settling a call reads the clock (timing or a time window). */
   #needsNow: boolean;
   /**
-   * Whether `execute(fn)` without options takes the inline hot path: closed or metrics-only,
-   * untimed, no default timeout. Kept up to date by #transition, #setListeners and #restore.
+   * The generation whose plain successes take the quick path of the untimed reaction (closed,
+   * count window, nothing timed, no result predicate, no success listeners), or -1 for none.
+   * Kept up to date by #updateHotPath.
    */
-  #plainRun = false;
+  #quickGeneration = -1;
 
   #successes = 0;
   #failures = 0;
@@ -272,7 +275,7 @@ export class CircuitBreaker {
     let windowCapacity: number;
     if (window.type === 'count') {
       checkInteger('window.size', window.size, 1, 1_000_000);
-      this.#window = new CountWindow(window.size);
+      this.#window = this.#countWindow = new CountWindow(window.size);
       this.#windowNeedsTime = false;
       windowCapacity = window.size;
     } else if (window.type === 'time') {
@@ -280,6 +283,7 @@ export class CircuitBreaker {
       const buckets = window.buckets ?? 10;
       checkInteger('window.buckets', buckets, 1, 10_000);
       this.#window = new TimeWindow(window.durationMs, buckets);
+      this.#countWindow = undefined;
       this.#windowNeedsTime = true;
       windowCapacity = Number.MAX_SAFE_INTEGER;
     } else {
@@ -341,12 +345,21 @@ export class CircuitBreaker {
     this.#needsNow = this.#timing || this.#windowNeedsTime;
 
     if (options.initialState !== undefined) this.#restore(options.initialState);
-    this.#updatePlainRun();
+    this.#updateHotPath();
   }
 
-  #updatePlainRun(): void {
+  /**
+   * Choose `execute` and the quick success path for the current state, timing and listeners.
+   * Called by every transition, listener change and restore.
+   */
+  #updateHotPath(): void {
     const state = this.#state;
-    this.#plainRun = (state === CLOSED || state === METRICS_ONLY) && !this.#timing && this.#timeoutMs === undefined;
+    const plainRun = (state === CLOSED || state === METRICS_ONLY) && !this.#timing && this.#timeoutMs === undefined;
+    this.execute = plainRun ? CircuitBreaker.#plainExecute : CircuitBreaker.#otherExecute;
+    this.#quickGeneration =
+      state === CLOSED && !this.#needsNow && this.#countWindow !== undefined && this.#isResultFailure === undefined && this.#successListeners === undefined
+        ? this.#generation
+        : -1;
   }
 
   /** The current state, with time-based transitions (open → half-open, half-open max wait) applied. */
@@ -356,18 +369,39 @@ export class CircuitBreaker {
     return CIRCUIT_STATES[this.#state]!;
   }
 
+  /** `execute` while closed or metrics-only, untimed, without a default timeout. */
+  static readonly #plainExecute = function execute<T>(
+    this: CircuitBreaker,
+    fn: (signal: AbortSignal) => T | PromiseLike<T>,
+    options?: ExecuteOptions<T>,
+  ): Promise<T> {
+    if (options === undefined && typeof fn === 'function') return this.#runUntimed(fn);
+    return this.#executeOther(fn, options);
+  };
+
+  /** `execute` in every other case. */
+  static readonly #otherExecute = function execute<T>(
+    this: CircuitBreaker,
+    fn: (signal: AbortSignal) => T | PromiseLike<T>,
+    options?: ExecuteOptions<T>,
+  ): Promise<T> {
+    return this.#executeOther(fn, options);
+  };
+
   /**
    * Run `fn(signal)` through the breaker. Resolves with its value; rejects with its error,
    * a `BrokenCircuitError` when the breaker does not let the call through, or a
    * `CircuitTimeoutError`. Never throws synchronously.
+   *
+   * An own property rather than a prototype method: the breaker points it at one of two
+   * functions as its state changes (see #updateHotPath), so the compiled code of the closed
+   * state's hot path never carries the open and half-open paths. Call it as
+   * `breaker.execute(…)`; a subclass that wants to intercept calls should wrap the breaker
+   * (`wrap()`) rather than override `execute`.
    */
-  execute<T>(fn: (signal: AbortSignal) => T | PromiseLike<T>, options?: ExecuteOptions<T>): Promise<T> {
-    // The hot path, decided here without #admit: closed or metrics-only, untimed, no options.
-    if (options === undefined && this.#plainRun && typeof fn === 'function') return this.#runUntimed(fn);
-    return this.#executeOther(fn, options);
-  }
+  execute: <T>(fn: (signal: AbortSignal) => T | PromiseLike<T>, options?: ExecuteOptions<T>) => Promise<T> = CircuitBreaker.#otherExecute;
 
-  /** execute() for everything but the hot path (kept apart so execute stays small). */
+  /** execute() for everything but the hot path. */
   #executeOther<T>(fn: (signal: AbortSignal) => T | PromiseLike<T>, options: ExecuteOptions<T> | undefined): Promise<T> {
     if (typeof fn !== 'function') return Promise.reject(new TypeError(`execute: fn must be a function, got ${describe(fn)}`));
     if (options !== undefined || this.#timeoutMs !== undefined) return this.#executeWithOptions(fn, options ?? {});
@@ -599,21 +633,13 @@ export class CircuitBreaker {
 
   #bindHandlers(generation: number): void {
     this.#handlersGeneration = generation;
+    const window = this.#countWindow;
     this.#onFulfilled = (value: unknown) => {
       // The commonest case, inlined: a plain success while closed, with nothing to time or tell.
-      if (
-        generation === this.#generation &&
-        this.#state === CLOSED &&
-        this.#isResultFailure === undefined &&
-        this.#successListeners === undefined &&
-        !this.#needsNow
-      ) {
+      if (generation === this.#quickGeneration) {
         this.#successes++;
-        const window = this.#window;
-        window.record(0, 0);
         // A success can still open the breaker: it may be the call that reaches minimumCalls.
-        const total = window.total;
-        if (window.failures !== 0 && total >= this.#minimumCalls && window.failures / total >= this.#failureRateThreshold) {
+        if (window!.recordSuccess() && window!.total >= this.#minimumCalls && window!.failures / window!.total >= this.#failureRateThreshold) {
           this.#transition(OPEN, 'failure-rate', this.#clock.now());
         }
         return;
@@ -903,7 +929,7 @@ export class CircuitBreaker {
     }
     this.#state = to;
     this.#generation++;
-    this.#updatePlainRun();
+    this.#updateHotPath();
     if (this.#stateChangeListeners !== undefined) {
       emit(this.#stateChangeListeners, { from: CIRCUIT_STATES[from]!, to: CIRCUIT_STATES[to]!, reason });
     }
@@ -961,7 +987,7 @@ export class CircuitBreaker {
       this.#failureListeners !== undefined ||
       this.#slowCallListeners !== undefined;
     this.#needsNow = this.#timing || this.#windowNeedsTime;
-    this.#updatePlainRun();
+    this.#updateHotPath();
   }
 
   // --- restore -------------------------------------------------------------------------

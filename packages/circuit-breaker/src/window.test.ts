@@ -41,6 +41,30 @@ describe('CountWindow', () => {
     );
   });
 
+  it('property: recordSuccess() (which skips the ring write when it holds only successes) is record(0), resets included', () => {
+    // Operations: an outcome 0..3 through record(), 4 = recordSuccess(), 5 = reset(). reset()
+    // leaves old bytes in the ring, so a shortcut that trusted the ring's content would show here.
+    const op = fc.integer({ min: 0, max: 5 });
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 12 }), fc.array(op, { maxLength: 300 }), (size, ops) => {
+        const w = new CountWindow(size);
+        let model: number[] = [];
+        for (const o of ops) {
+          if (o === 5) {
+            w.reset();
+            model = [];
+            continue;
+          }
+          const saidFailures = o === 4 ? w.recordSuccess() : (w.record(o, 0), undefined);
+          model = [...model, o === 4 ? 0 : o].slice(-size);
+          expect(saidFailures).toBe(o === 4 ? naive(model).failures !== 0 : undefined);
+          expect(aggregates(w)).toEqual(naive(model));
+          expect(w.toJSON(0)).toEqual({ type: 'count', size, outcomes: model });
+        }
+      }),
+    );
+  });
+
   it('property: toJSON then restore gives the same window', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 20 }), fc.array(outcome, { maxLength: 60 }), fc.array(outcome, { maxLength: 30 }), (size, before, after) => {

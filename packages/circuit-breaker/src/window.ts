@@ -65,6 +65,17 @@ export class CountWindow implements SlidingWindow {
     this.#next = index + 1 === this.size ? 0 : index + 1;
   }
 
+  /**
+   * Record a success (outcome 0); returns whether the window holds any failure (whether the
+   * caller has a failure rate to check).
+   */
+  recordSuccess(): boolean {
+    // A full ring of successes is the same ring after any rotation: nothing to write.
+    if (this.failures === 0 && this.slow === 0 && this.total === this.size) return false;
+    this.record(0, 0);
+    return this.failures !== 0;
+  }
+
   advance(_now: number): void {
     // A count window only changes when a call is recorded.
   }

@@ -3,7 +3,8 @@
 //
 // - closed state: one awaited call of an async no-op through each breaker, and a reference
 //   case (fn's promise watched by one do-nothing then()) that shows the floor any breaker
-//   watching fn's promise pays;
+//   watching fn's promise pays; then the same with eight different callbacks in turn, as a
+//   service passes many, so no case can inline fn;
 // - open state: one rejected call (the caller catches it), ours with a fresh error and
 //   with `stacklessRejections`, next to the cheapest possible caught rejection;
 // - reports: the added cost (case − baseline) and its ratio, re-measured with the same
@@ -146,12 +147,58 @@ function openCases(): BenchCase[] {
   ];
 }
 
+/**
+ * Eight distinct async no-ops (eight function literals, so eight pieces of code): a real
+ * service passes many different callbacks through one breaker, so the breaker's call of fn
+ * cannot be inlined. Each case calls them in turn, the baseline and the reference included.
+ */
+const callbacks: (() => Promise<void>)[] = [
+  async () => {},
+  async () => {},
+  async () => {},
+  async () => {},
+  async () => {},
+  async () => {},
+  async () => {},
+  async () => {},
+];
+
+function variedCases(): BenchCase[] {
+  let bulwark: CircuitBreaker | undefined;
+  let theirs: Opossum | undefined;
+  let cockatielPolicy: CircuitBreakerPolicy | undefined;
+  let next = 0;
+  const callback = (): (() => Promise<void>) => callbacks[next++ & 7]!;
+  return [
+    { library: 'baseline', variant: 'bare await fn()', fn: () => callback()() },
+    {
+      library: 'reference',
+      variant: 'one then() watcher',
+      fn: () => {
+        const promise = callback()();
+        void promise.then(swallow, swallow);
+        return promise;
+      },
+    },
+    { library: 'bulwark', variant: 'defaults', setup: () => (bulwark = ours()), fn: () => bulwark!.execute(callback()) },
+    {
+      library: 'opossum',
+      variant: 'defaults, fire(fn)',
+      setup: () => (theirs = new Opossum((fn: () => Promise<void>) => fn())),
+      teardown: () => theirs?.shutdown(),
+      fn: () => theirs!.fire(callback()),
+    },
+    { library: 'cockatiel', variant: 'ConsecutiveBreaker', setup: () => (cockatielPolicy = cockatiel()), fn: () => cockatielPolicy!.execute(callback()) },
+  ];
+}
+
 const closedTask: BenchTask = { name: 'closed state: await execute(async no-op)', cases: closedCases() };
+const variedTask: BenchTask = { name: 'closed state, 8 different callbacks in turn: await execute(fn)', cases: variedCases() };
 const openTask: BenchTask = { name: 'open state: rejected call, caught', cases: openCases() };
 
-/** Re-measure a task and express every case as cost added over its baseline case. */
-async function addedCost(task: BenchTask): Promise<Record<string, Record<string, number | string>>> {
-  const cases = (task.name.startsWith('closed') ? closedCases() : openCases()).filter((c) => !c.variant?.includes('not awaited'));
+/** Re-measure a task with fresh cases and express every case as cost added over its baseline case. */
+async function addedCost(task: BenchTask, makeCases: () => BenchCase[]): Promise<Record<string, Record<string, number | string>>> {
+  const cases = makeCases().filter((c) => !c.variant?.includes('not awaited'));
   const result = await runTask({ ...task, cases });
   const baseline = result.cases.find((c) => c.library === 'baseline')!.medianNsPerOp;
   const ours = result.cases.find((c) => c.library === 'bulwark')!;
@@ -267,10 +314,11 @@ async function memoryFigures(): Promise<Record<string, Record<string, number | s
 
 export const suite = defineSuite({
   name: 'circuit-breaker',
-  tasks: [closedTask, openTask],
+  tasks: [closedTask, variedTask, openTask],
   reports: [
-    { name: 'closed state: cost added over a bare await (re-measured)', collect: () => addedCost(closedTask) },
-    { name: 'open state: cost added over a pre-rejected promise + catch (re-measured)', collect: () => addedCost(openTask) },
+    { name: 'closed state: cost added over a bare await (re-measured)', collect: () => addedCost(closedTask, closedCases) },
+    { name: 'closed state, 8 callbacks: cost added over a bare await (re-measured)', collect: () => addedCost(variedTask, variedCases) },
+    { name: 'open state: cost added over a pre-rejected promise + catch (re-measured)', collect: () => addedCost(openTask, openCases) },
     { name: 'memory: 10,000 breakers each; heap after N closed calls; allocation per call', collect: memoryFigures },
   ],
 });
