@@ -593,6 +593,28 @@ describe('events', () => {
     expect(() => breaker.on('nope' as never, () => undefined)).toThrow(TypeError);
   });
 
+  it('a listener added while calls are in flight hears them; removed, the quick path takes over again', async () => {
+    const { breaker } = setup();
+    const resolvers: ((value: string) => void)[] = [];
+    const calls = Array.from({ length: 3 }, () => breaker.execute(() => new Promise<string>((resolve) => resolvers.push(resolve))));
+    const seen: CircuitBreakerEvents['success'][] = [];
+    const off = breaker.on('success', (e) => seen.push(e));
+    for (const resolve of resolvers) resolve('y');
+    await Promise.all(calls);
+    expect(seen).toHaveLength(3);
+    off();
+    for (let i = 0; i < 5; i++) await breaker.execute(ok);
+    expect(seen).toHaveLength(3);
+    expect(breaker.stats().totals.successes).toBe(8);
+    expect(breaker.stats().window).toMatchObject({ calls: 4, failures: 0 });
+    // Successes evict failures from the full window: 1 of 4 stays closed, 2 of 4 opens.
+    await settle(breaker.execute(boom));
+    await breaker.execute(ok);
+    expect(breaker.stats().window).toMatchObject({ calls: 4, failures: 1 });
+    await settle(breaker.execute(boom));
+    expect(breaker.state).toBe('open');
+  });
+
   it('emits rejected with the error', async () => {
     const { breaker } = setup();
     const events = recordEvents(breaker);
