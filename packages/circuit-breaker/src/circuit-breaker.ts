@@ -197,8 +197,6 @@ export class CircuitBreaker {
   readonly name: string;
   readonly #clock: Clock;
   readonly #window: SlidingWindow;
-  /** The same window when it is a count window (the only kind the quick success path handles). */
-  readonly #countWindow: CountWindow | undefined;
   readonly #windowNeedsTime: boolean;
   readonly #failureRateThreshold: number;
   /** Infinity when slow calls are not tracked. */
@@ -275,7 +273,7 @@ export class CircuitBreaker {
     let windowCapacity: number;
     if (window.type === 'count') {
       checkInteger('window.size', window.size, 1, 1_000_000);
-      this.#window = this.#countWindow = new CountWindow(window.size);
+      this.#window = new CountWindow(window.size);
       this.#windowNeedsTime = false;
       windowCapacity = window.size;
     } else if (window.type === 'time') {
@@ -283,7 +281,6 @@ export class CircuitBreaker {
       const buckets = window.buckets ?? 10;
       checkInteger('window.buckets', buckets, 1, 10_000);
       this.#window = new TimeWindow(window.durationMs, buckets);
-      this.#countWindow = undefined;
       this.#windowNeedsTime = true;
       windowCapacity = Number.MAX_SAFE_INTEGER;
     } else {
@@ -357,7 +354,7 @@ export class CircuitBreaker {
     const plainRun = (state === CLOSED || state === METRICS_ONLY) && !this.#timing && this.#timeoutMs === undefined;
     this.execute = plainRun ? CircuitBreaker.#plainExecute : CircuitBreaker.#otherExecute;
     this.#quickGeneration =
-      state === CLOSED && !this.#needsNow && this.#countWindow !== undefined && this.#isResultFailure === undefined && this.#successListeners === undefined
+      state === CLOSED && !this.#needsNow && this.#window instanceof CountWindow && this.#isResultFailure === undefined && this.#successListeners === undefined
         ? this.#generation
         : -1;
   }
@@ -633,7 +630,8 @@ export class CircuitBreaker {
 
   #bindHandlers(generation: number): void {
     this.#handlersGeneration = generation;
-    const window = this.#countWindow;
+    // Only used while #quickGeneration is this generation, which needs a count window.
+    const window = this.#window instanceof CountWindow ? this.#window : undefined;
     this.#onFulfilled = (value: unknown) => {
       // The commonest case, inlined: a plain success while closed, with nothing to time or tell.
       if (generation === this.#quickGeneration) {
