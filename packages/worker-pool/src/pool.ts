@@ -115,6 +115,22 @@ class PoolTask implements QueueEntry {
   ) {}
 }
 
+/**
+ * Whether a thread has loaded the module: it said 'ready', or it has started a task (a slot it
+ * moved to RUNNING or DONE; it only takes tasks once the handler is loaded). The second test
+ * matters because a thread's 'error' event and its 'ready' message travel on different ports:
+ * under load a task's crash can be seen before 'ready', and must not pass for a load failure
+ * (which fails the whole queue and stops replacing threads).
+ */
+function hasLoaded(w: WorkerHandle): boolean {
+  if (w.ready) return true;
+  for (let slot = 0; slot < w.state.length; slot++) {
+    const state = Atomics.load(w.state, slot);
+    if (state === slotState.running || state === slotState.done) return true;
+  }
+  return false;
+}
+
 class WorkerHandle {
   readonly slots: (PoolTask | undefined)[];
   readonly freeSlots: number[];
@@ -557,7 +573,7 @@ class ThreadPool implements Pool {
     this.workers = this.workers.filter((other) => other !== w);
     this.exiting.add(w);
     let failure: Error;
-    if (!w.ready || error instanceof WorkerLoadError) {
+    if (!hasLoaded(w) || error instanceof WorkerLoadError) {
       failure = error instanceof WorkerLoadError ? error : new WorkerLoadError(this.url, error?.message ?? `thread exited with code ${exitCode}`, error);
       this.lastLoadError = failure as WorkerLoadError;
       // Every thread would fail the same way: fail the queue too rather than leave it waiting.

@@ -210,6 +210,16 @@ describe('createPool: cancellation, timeouts, crashes', () => {
     expect((error as Error).message).toMatch(/boom in a timer/);
     await expect(p.run({ kind: 'add', a: 3, b: 3 })).resolves.toBe(6);
   });
+
+  it('a task that crashes its thread before the thread\'s "ready" arrives is a crash, not a load failure', async () => {
+    // A thread's 'error' event and its 'ready' message travel on different ports; this fixture
+    // holds 'ready' back so the crash always arrives first.
+    const p = pool({ filename: fixture('late-ready.mjs'), maxThreads: 1 });
+    const error = await settleOf(p.run({ kind: 'crash-later' }));
+    expect(isWorkerExitError(error)).toBe(true);
+    expect((error as Error).message).toMatch(/boom in a timer/);
+    await expect(p.run({ kind: 'add', a: 2, b: 5 })).resolves.toBe(7);
+  });
 });
 
 describe('createPool: resource limits', () => {
